@@ -1,0 +1,40 @@
+# The two commands a newcomer runs: `make demo` and `make test`. Both build .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS := style,dev
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+comma := ,
+# A local mirror of Gutenberg books (AUTHOR--TITLE.txt) and generic LLM-written prose.
+CORPUS ?= ../shared/corpus
+export HF_HUB_OFFLINE ?= 1
+
+.PHONY: venv demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python scripts/demo_style.py --corpus $(CORPUS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check shared services tests scripts
+	$(BIN)/ruff format --check shared services tests scripts
+	$(BIN)/mypy shared services
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_style.py --corpus $(CORPUS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The reward services: one HTTP layer (`common`) and one scorer per reward."""

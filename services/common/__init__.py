@@ -1,0 +1,1 @@
+"""The HTTP layer every reward service shares, written once."""

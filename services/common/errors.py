@@ -1,0 +1,71 @@
+"""One error shape for every route: `{"error": {"type", "message"}}`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.common.scorer import InvalidInputError
+from shared.schemas import ErrorDetail, ErrorResponse
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """An error with its HTTP status, machine-readable type and message for the caller."""
+
+    def __init__(
+        self, status: int, type: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.type, self.message, self.headers = status, type, message, headers
+
+
+def error_response(
+    status: int, type: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A JSON response in the one error shape."""
+    body = ErrorResponse(error=ErrorDetail(type=type, message=message))
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def describe_validation_errors(exc: RequestValidationError) -> str:
+    """`field: problem` for each error, the field path without FastAPI's `body` prefix."""
+    parts = []
+    for error in exc.errors()[:5]:
+        location = [str(p) for p in error.get("loc", ()) if p != "body"]
+        field = ".".join(location) or "body"
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{field}: {message}")
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every failure, expected or not, in the one error shape."""
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return error_response(exc.status, exc.type, exc.message, exc.headers)
+
+    @app.exception_handler(InvalidInputError)
+    async def _invalid_input(_: Request, exc: InvalidInputError) -> JSONResponse:
+        return error_response(422, "invalid_request", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "validation_error", describe_validation_errors(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(exc.status_code, "http_error", str(exc.detail), headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", f"{type(exc).__name__}: {exc}")

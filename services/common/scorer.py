@@ -1,0 +1,57 @@
+"""What a reward service's scorer provides to the HTTP layer (no web framework in here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from shared.schemas import ScoreRequest
+
+
+class InvalidInputError(ValueError):
+    """The request is well-formed but cannot be scored as asked (answered with 422)."""
+
+
+@dataclass(frozen=True)
+class ScoredBatch:
+    """Scores in [0, 1], one per text, and optional per-text details."""
+
+    scores: list[float]
+    details: list[dict[str, Any]] | None = None
+
+
+class Scorer(Protocol):
+    """A reward: `load()` once (blocking, off the event loop), then `score()` batches."""
+
+    service: str
+
+    @property
+    def model(self) -> str:
+        """The model that scores, as reported in responses."""
+        ...
+
+    @property
+    def profiles(self) -> list[str]:
+        """Names a request may pass as `profile`."""
+        ...
+
+    @property
+    def default_profile(self) -> str | None:
+        """The profile used when a request names none."""
+        ...
+
+    def load(self) -> None:
+        """Load models and data; called once, in a worker thread, before any `score`."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """Scorer-specific configuration for `/info`."""
+        ...
+
+    async def score(self, request: ScoreRequest) -> ScoredBatch:
+        """Score a validated batch; must not block the event loop."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what `load` and `score` hold."""
+        ...

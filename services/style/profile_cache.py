@@ -1,0 +1,107 @@
+"""Embed a books folder's sampled windows once and cache them on disk, keyed by content."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from services.style.corpus import (
+    Book,
+    corpus_fingerprint,
+    sample_book_windows,
+    split_into_parts,
+)
+from services.style.encoder import WindowEncoder
+from services.style.profiles import CorpusEmbeddings
+
+log = logging.getLogger(__name__)
+# A negative source is one long text; cut into parts, each can be held out like a book.
+NEGATIVE_PARTS = 4
+
+
+def load_corpus_embeddings(
+    books: list[Book],
+    encoder: WindowEncoder,
+    *,
+    windows_per_book: int,
+    windows_per_negative: int,
+    cache_dir: Path,
+    negatives: list[Book],
+) -> CorpusEmbeddings:
+    """The corpus's window embeddings: from the cache when model and texts are unchanged."""
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "model": encoder.name,
+                "window_tokens": encoder.window_tokens,
+                "windows_per_book": windows_per_book,
+                "windows_per_negative": windows_per_negative,
+                "negative_parts": NEGATIVE_PARTS,
+                "corpus": corpus_fingerprint(books),
+                "negatives": corpus_fingerprint(negatives),
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()[:24]
+    path = cache_dir / f"corpus-{key}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as cached:
+                log.info("profile embeddings from cache %s", path)
+                return CorpusEmbeddings(cached["embeddings"], cached["authors"], cached["titles"])
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ignoring unreadable profile cache %s: %s", path, exc)
+    windows = [
+        window
+        for book in books
+        for window in sample_book_windows(
+            book, encoder.tokenizer, count=windows_per_book, window_tokens=encoder.window_tokens
+        )
+    ]
+    for negative in negatives:
+        sampled = sample_book_windows(
+            negative,
+            encoder.tokenizer,
+            count=windows_per_negative,
+            window_tokens=encoder.window_tokens,
+        )
+        windows += split_into_parts(sampled, NEGATIVE_PARTS)
+    log.info(
+        "embedding %d windows from %d books and %d negative sources (cached afterwards)",
+        len(windows),
+        len(books),
+        len(negatives),
+    )
+    corpus = CorpusEmbeddings(
+        embeddings=encoder.encode([w.text for w in windows], show_progress=True),
+        authors=np.array([w.author for w in windows]),
+        titles=np.array([w.title for w in windows]),
+    )
+    _write_atomically(path, corpus)
+    return corpus
+
+
+def _write_atomically(path: Path, corpus: CorpusEmbeddings) -> None:
+    """Write to a temporary file beside `path`, then rename: a crash never leaves a torn cache."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(
+                handle,
+                embeddings=corpus.embeddings,
+                authors=corpus.authors,
+                titles=corpus.titles,
+            )
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,220 @@
+"""The style scorer: every window of a text against an author profile or a reference text."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from services.common.scorer import InvalidInputError, ScoredBatch
+from services.style.aggregate import weighted_geometric_mean
+from services.style.batcher import EncodeBatcher
+from services.style.calibration import Calibration
+from services.style.corpus import find_books, negative_sources
+from services.style.encoder import WindowEncoder
+from services.style.profile_cache import load_corpus_embeddings
+from services.style.profiles import ProfileSet, build_profiles, unit
+from services.style.settings import StyleSettings
+from services.style.windows import WindowedText, split_windows
+from shared.schemas import ScoreRequest, StyleDetails, WindowScore
+
+log = logging.getLogger(__name__)
+
+
+class StyleScorer:
+    """Scores how much each text reads like an author, judging every part of it."""
+
+    service = "style"
+
+    def __init__(self, settings: StyleSettings) -> None:
+        self._settings = settings
+        self._encoder: WindowEncoder | None = None
+        self._profiles: ProfileSet | None = None
+        self._batcher: EncodeBatcher | None = None
+        self._tokenizer_lock = threading.Lock()
+
+    @property
+    def model(self) -> str:
+        """The encoder's name."""
+        return self._encoder.name if self._encoder else (self._settings.model or "unloaded")
+
+    @property
+    def profiles(self) -> list[str]:
+        """Author profiles built from the books folder."""
+        return sorted(self._profiles.profiles) if self._profiles else []
+
+    @property
+    def default_profile(self) -> str | None:
+        """The profile used when a request names neither a profile nor references."""
+        return self._settings.default_profile
+
+    def load(self) -> None:
+        """Load the encoder and build (or read from cache) every author profile."""
+        settings = self._settings
+        encoder = WindowEncoder(
+            settings.model, device=settings.device, batch_size=settings.encode_batch_size
+        )
+        books = find_books(settings.books_dir)
+        if not books:
+            raise FileNotFoundError(
+                f"no books in STYLE_BOOKS_DIR={settings.books_dir}: expected "
+                "AUTHOR--TITLE.txt files or AUTHOR/TITLE.txt folders"
+            )
+        corpus = load_corpus_embeddings(
+            books,
+            encoder,
+            windows_per_book=settings.windows_per_book,
+            windows_per_negative=settings.windows_per_negative,
+            cache_dir=settings.cache_dir,
+            negatives=negative_sources(settings.negative_texts),
+        )
+        profiles = build_profiles(corpus, sorted({book.author for book in books}))
+        if settings.default_profile and settings.default_profile not in profiles.profiles:
+            raise ValueError(
+                f"STYLE_DEFAULT_PROFILE={settings.default_profile!r} has no books in "
+                f"{settings.books_dir}; authors there: {', '.join(sorted(profiles.profiles))}"
+            )
+        for name, profile in profiles.profiles.items():
+            log.info(
+                "profile %s: %d books, %d windows, held-out AUC %.3f",
+                name,
+                profile.books,
+                profile.windows,
+                profile.calibration.auc,
+            )
+        self._encoder, self._profiles = encoder, profiles
+        self._batcher = EncodeBatcher(
+            encoder.encode,
+            max_batch_tokens=settings.max_batch_tokens,
+            max_wait_s=settings.max_wait_ms / 1000,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """Windowing, aggregation and each profile's calibration, for `/info`."""
+        if self._encoder is None or self._profiles is None:
+            return {}
+        return {
+            "window_tokens": self._encoder.window_tokens,
+            "window_overlap_tokens": self._settings.window_overlap_tokens,
+            "aggregate": "token-weighted geometric mean of window scores",
+            "device": self._encoder.device,
+            "calibration": {
+                name: {"books": p.books, "windows": p.windows, **p.calibration.to_dict()}
+                for name, p in self._profiles.profiles.items()
+            },
+            "reference_calibration": self._profiles.reference_calibration.to_dict(),
+        }
+
+    async def score(self, request: ScoreRequest) -> ScoredBatch:
+        """Score each text's windows against the chosen profile or its own reference."""
+        if self._encoder is None or self._profiles is None or self._batcher is None:
+            raise RuntimeError("StyleScorer.score called before load()")
+        profiles = self._profiles
+        target = self._target(request)
+        windowed = await asyncio.to_thread(self._split_all, request.texts)
+        references = (
+            await asyncio.to_thread(self._split_all, request.references)
+            if request.references is not None
+            else None
+        )
+        pieces = [(text, w) for text, w in zip(request.texts, windowed, strict=True)]
+        if references is not None:
+            empty = [i for i, r in enumerate(references) if not r.windows]
+            if empty:
+                raise InvalidInputError(f"references[{empty[0]}] is empty: nothing to compare with")
+            pieces += list(zip(request.references or [], references, strict=True))
+        texts = [text[w.start : w.end] for text, split in pieces for w in split.windows]
+        tokens = [w.tokens for _, split in pieces for w in split.windows]
+        raw = (
+            await self._batcher.encode(texts, tokens)
+            if texts
+            else np.zeros((0, profiles.background.size), dtype=np.float32)
+        )
+        if references is None:
+            profile = profiles.profiles[target]
+            embeddings = unit(raw)
+            directions = [profile.direction] * len(windowed)
+            calibration = profile.calibration
+        else:
+            embeddings = profiles.centre(raw)
+            offset = sum(len(w.windows) for w in windowed)
+            directions = [
+                unit(embeddings[offset + a : offset + b].mean(axis=0))
+                for a, b in _row_ranges(references)
+            ]
+            calibration = profiles.reference_calibration
+        scores, details = [], []
+        rows = _row_ranges(windowed)
+        for split, (a, b), direction in zip(windowed, rows, directions, strict=True):
+            similarity = (embeddings[a:b] @ direction).astype(np.float64)
+            score, detail = _score_text(split, similarity, calibration)
+            scores.append(score)
+            details.append(
+                StyleDetails(
+                    windows=detail,
+                    coverage=split.coverage,
+                    mode="reference" if references is not None else "profile",
+                    profile=None if references is not None else target,
+                ).model_dump()
+            )
+        return ScoredBatch(scores=scores, details=details if request.details else None)
+
+    async def aclose(self) -> None:
+        """Stop the batcher's worker."""
+        if self._batcher is not None:
+            await self._batcher.aclose()
+
+    def _target(self, request: ScoreRequest) -> str:
+        """The profile to score against, or "" when each text has its own reference."""
+        if request.references is not None:
+            if request.profile is not None:
+                raise InvalidInputError("give either `profile` or `references`, not both")
+            return ""
+        name = request.profile or self.default_profile
+        if name is None:
+            raise InvalidInputError(
+                "no `profile` or `references` given and the service has no default profile; "
+                f"profiles: {', '.join(self.profiles)}"
+            )
+        if name not in self.profiles:
+            raise InvalidInputError(
+                f"unknown profile {name!r}; profiles: {', '.join(self.profiles)}"
+            )
+        return name
+
+    def _split_all(self, texts: list[str]) -> list[WindowedText]:
+        assert self._encoder is not None
+        with self._tokenizer_lock:  # one tokenizer, many request threads
+            return [
+                split_windows(
+                    text,
+                    self._encoder.tokenizer,
+                    window_tokens=self._encoder.window_tokens,
+                    overlap_tokens=self._settings.window_overlap_tokens,
+                )
+                for text in texts
+            ]
+
+
+def _score_text(
+    split: WindowedText, similarity: NDArray[np.float64], calibration: Calibration
+) -> tuple[float, list[WindowScore]]:
+    window_scores = calibration.apply(similarity)
+    weights = np.array([w.tokens for w in split.windows], dtype=np.float64)
+    windows = [
+        WindowScore(start=w.start, end=w.end, tokens=w.tokens, similarity=float(s), score=float(p))
+        for w, s, p in zip(split.windows, similarity, window_scores, strict=True)
+    ]
+    return weighted_geometric_mean(window_scores, weights), windows
+
+
+def _row_ranges(splits: list[WindowedText]) -> list[tuple[int, int]]:
+    ranges, start = [], 0
+    for split in splits:
+        ranges.append((start, start + len(split.windows)))
+        start += len(split.windows)
+    return ranges

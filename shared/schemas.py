@@ -1,0 +1,112 @@
+"""The one HTTP contract of the reward services, used by servers, client and tests alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
+
+Score = float
+
+
+class ScoreRequest(BaseModel):
+    """Body of `POST /score`: a batch of texts, with optional parallel prompts and references."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[StrictStr] = Field(min_length=1, description="The texts to score.")
+    prompts: list[StrictStr] | None = Field(
+        default=None, description="One prompt per text (parallel to `texts`)."
+    )
+    references: list[StrictStr] | None = Field(
+        default=None, description="One reference text per text (parallel to `texts`)."
+    )
+    profile: StrictStr | None = Field(
+        default=None, min_length=1, description="Named profile (e.g. an author) to score against."
+    )
+    details: StrictBool = Field(default=False, description="Return per-text details.")
+
+    @model_validator(mode="after")
+    def _parallel_lists_match(self) -> ScoreRequest:
+        for name in ("prompts", "references"):
+            values = getattr(self, name)
+            if values is not None and len(values) != len(self.texts):
+                raise ValueError(
+                    f"`{name}` has {len(values)} items but `texts` has {len(self.texts)}; "
+                    f"`{name}` must be parallel to `texts`"
+                )
+        return self
+
+
+class ScoreResponse(BaseModel):
+    """Body of a successful `POST /score`: one score in [0, 1] per text."""
+
+    scores: list[float] = Field(description="One score in [0, 1] per text, in request order.")
+    service: str
+    model: str
+    details: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _scores_in_unit_interval(self) -> ScoreResponse:
+        bad = [s for s in self.scores if not 0.0 <= s <= 1.0]
+        if bad:
+            raise ValueError(f"scores must lie in [0, 1], got {bad[:3]}")
+        if self.details is not None and len(self.details) != len(self.scores):
+            raise ValueError("`details` must have one entry per score")
+        return self
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a machine-readable type and a message for people."""
+
+    type: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape every route answers with."""
+
+    error: ErrorDetail
+
+
+class Limits(BaseModel):
+    """Request limits a service enforces."""
+
+    max_texts: int
+    max_chars: int
+    max_body_bytes: int
+
+
+class InfoResponse(BaseModel):
+    """Body of `GET /info`: what a service serves and how it is configured."""
+
+    service: str
+    model: str
+    version: str
+    ready: bool
+    profiles: list[str]
+    default_profile: str | None
+    limits: Limits
+    scorer: dict[str, Any] = Field(default_factory=dict, description="Scorer-specific settings.")
+
+
+class WindowScore(BaseModel):
+    """One scored window of a text (style service details)."""
+
+    start: int = Field(description="Character offset where the window starts.")
+    end: int = Field(description="Character offset where the window ends (exclusive).")
+    tokens: int
+    similarity: float = Field(
+        description="Raw similarity before calibration: projection on the profile's direction, "
+        "or cosine to the reference."
+    )
+    score: float
+
+
+class StyleDetails(BaseModel):
+    """Per-text details of the style service."""
+
+    windows: list[WindowScore]
+    coverage: float = Field(description="Fraction of the text's tokens inside some window.")
+    mode: str = Field(description="`profile` or `reference`.")
+    profile: str | None = None

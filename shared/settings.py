@@ -1,0 +1,58 @@
+"""Settings base for the services: pydantic-settings with one env prefix per service."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The port each service listens on unless told otherwise; callers derive their default URLs
+# from the same table so the two cannot drift.
+DEFAULT_PORTS = {"style": 8001, "judge": 8002, "completeness": 8003}
+
+
+def default_url(service: str) -> str:
+    """The URL of a service running locally on its default port."""
+    return f"http://127.0.0.1:{DEFAULT_PORTS[service]}"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+class ServiceSettings(BaseSettings):
+    """What every reward service reads from its environment (prefix set by each subclass)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", validate_default=True)
+
+    host: str = Field(default="127.0.0.1", description="Interface to bind.")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port to listen on.")
+    api_key: SecretStr | None = Field(
+        default=None, description="When set, every route but /health needs `Bearer <key>`."
+    )
+    max_texts: int = Field(default=256, ge=1, description="Most texts in one request.")
+    max_chars: int = Field(default=200_000, ge=1, description="Most characters in one text.")
+    max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="Largest request body accepted."
+    )
+    log_level: str = Field(default="info", pattern="^(critical|error|warning|info|debug)$")
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def load_settings(cls: type[SettingsT], **overrides: Any) -> SettingsT:
+    """Build settings from the environment and overrides, or fail naming each bad variable."""
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "?"
+            variable = f"{prefix}{field}".upper()
+            value = error.get("input")
+            shown = "" if isinstance(value, dict) else f" (got {value!r})"
+            problems.append(f"{variable}: {error['msg']}{shown}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None

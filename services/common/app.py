@@ -48,7 +48,9 @@ def create_app(*, settings: ServiceSettings, scorer: Scorer) -> FastAPI:
     )
     if settings.api_key is not None:
         app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key.get_secret_value())
-    routes = {route.path for route in app.routes if hasattr(route, "path")}
+    # Newer FastAPI keeps an included router as one entry in `app.routes`, so its paths are
+    # read from the router itself; missing them would label every request route="other".
+    routes = {route.path for route in [*app.routes, *router.routes] if hasattr(route, "path")}
     app.add_middleware(MetricsMiddleware, metrics=state.metrics, routes=routes)
     return app
 

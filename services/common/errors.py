@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,18 +16,20 @@ from shared.schemas import ErrorDetail, ErrorResponse
 log = logging.getLogger(__name__)
 
 
-class ServiceError(Exception):
+class ServiceError(StarletteHTTPException):
     """An error with its HTTP status, machine-readable type and message for the caller."""
 
+    # An HTTPException because FastAPI re-raises those from a body read but turns any other
+    # error there (e.g. the body limit's, raised mid-stream) into a 400.
     def __init__(
         self, status: int, type: str, message: str, headers: dict[str, str] | None = None
     ) -> None:
-        super().__init__(message)
-        self.status, self.type, self.message, self.headers = status, type, message, headers
+        super().__init__(status, detail=message, headers=headers)
+        self.status, self.type, self.message = status, type, message
 
 
 def error_response(
-    status: int, type: str, message: str, headers: dict[str, str] | None = None
+    status: int, type: str, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """A JSON response in the one error shape."""
     body = ErrorResponse(error=ErrorDetail(type=type, message=message))

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,7 @@ def load_corpus_embeddings(
             with np.load(path) as cached:
                 log.info("profile embeddings from cache %s", path)
                 return CorpusEmbeddings(cached["embeddings"], cached["authors"], cached["titles"])
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             log.warning("ignoring unreadable profile cache %s: %s", path, exc)
     windows = [
         window

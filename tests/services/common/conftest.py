@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import httpx
@@ -98,40 +99,77 @@ class ServeFake(Protocol):
     ) -> str: ...
 
 
-def wait_ready(url: str, headers: dict[str, str] | None = None) -> None:
+def poll_until_ready(http: httpx.Client, url: str, headers: dict[str, str] | None = None) -> None:
     """Poll `/ready` until 200 (the load runs in a background task after start-up)."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
-        if httpx.get(f"{url}/ready", headers=headers).status_code == 200:
+        if http.get(f"{url}/ready", headers=headers).status_code == 200:
             return
         time.sleep(0.005)
     raise TimeoutError(f"{url} not ready in {READY_TIMEOUT_S}s")
 
 
-@pytest.fixture
-def serve_fake(run_asgi: Callable[[Any], str]) -> Iterator[ServeFake]:
-    """`url = serve_fake(scorer, ready=..., **settings)`: a fake service on 127.0.0.1."""
+@contextmanager
+def fake_servers(run: Callable[[Any], str], http: httpx.Client) -> Iterator[ServeFake]:
+    """A `serve(scorer, ready=..., **settings) -> url` that serves fakes with `run`."""
     scorers: list[FakeScorer] = []
 
     def serve(scorer: FakeScorer | None = None, *, ready: bool = True, **settings: Any) -> str:
         scorer = scorer or FakeScorer()
         scorers.append(scorer)
-        url = run_asgi(create_app(settings=FakeSettings(**{**FAKE_LIMITS, **settings}), scorer=scorer))
+        url = run(create_app(settings=FakeSettings(**{**FAKE_LIMITS, **settings}), scorer=scorer))
         if ready:
             key = settings.get("api_key")
-            wait_ready(url, {"Authorization": f"Bearer {key}"} if key else None)
+            poll_until_ready(http, url, {"Authorization": f"Bearer {key}"} if key else None)
         return url
 
-    yield serve
-    # Runs before run_asgi stops the servers: a load still blocked would hold up shutdown.
-    for scorer in scorers:
-        scorer.may_load.set()
+    try:
+        yield serve
+    finally:
+        # Runs before `run` stops the servers: a load still blocked would hold up shutdown.
+        for scorer in scorers:
+            scorer.may_load.set()
+
+
+@pytest.fixture(scope="session")
+def http() -> Iterator[httpx.Client]:
+    """One HTTP client for the session: a new client costs ~20 ms of TLS set-up."""
+    with httpx.Client(timeout=10) as client:
+        yield client
 
 
 @pytest.fixture
-def fake_url(serve_fake: ServeFake) -> str:
-    """A fake service that has loaded and is ready to score."""
-    return serve_fake()
+def serve_fake(run_asgi: Callable[[Any], str], http: httpx.Client) -> Iterator[ServeFake]:
+    """`url = serve_fake(scorer, ready=..., **settings)`: a fake service of this test alone."""
+    with fake_servers(run_asgi, http) as serve:
+        yield serve
+
+
+@pytest.fixture(scope="session")
+def serve_shared_fake(
+    run_asgi_session: Callable[[Any], str], http: httpx.Client
+) -> Iterator[ServeFake]:
+    """Like `serve_fake`, for services that tests share: only for tests that read no counts."""
+    with fake_servers(run_asgi_session, http) as serve:
+        yield serve
+
+
+@pytest.fixture(scope="session")
+def fake_url(serve_shared_fake: ServeFake) -> str:
+    """A ready fake service shared by the session (its metrics count every test's requests)."""
+    return serve_shared_fake()
+
+
+@pytest.fixture
+def make_scorer() -> type[FakeScorer]:
+    """The fake scorer class, for tests that set its loading, load failure or delay."""
+    return FakeScorer
+
+
+@pytest.fixture
+def wait_ready(http: httpx.Client) -> Callable[[str], None]:
+    """`wait_ready(url)`: poll `/ready` until 200, for services started with `ready=False`."""
+    return lambda url: poll_until_ready(http, url)
 
 
 def error_message(response: httpx.Response, status: int, error_type: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
@@ -19,7 +21,8 @@ def tokenizer() -> PreTrainedTokenizerBase:
 
 def story(sentences: int) -> str:
     return " ".join(
-        f"Sentence number {i} tells how the raft drifted past the town at night." for i in range(sentences)
+        f"Sentence number {i} tells how the raft drifted past the town at night."
+        for i in range(sentences)
     )
 
 
@@ -47,7 +50,7 @@ def test_windows_start_at_sentences_and_overlap(tokenizer: PreTrainedTokenizerBa
     starts = set(sentence_starts(text))
     assert all(w.start in starts for w in windows)
     # Sentences here are 14 tokens, so a 20-token overlap repeats the last sentence.
-    assert all(b.start < a.end for a, b in zip(windows, windows[1:], strict=False))
+    assert all(b.start < a.end for a, b in itertools.pairwise(windows))
 
 
 def test_last_window_is_full_length(tokenizer: PreTrainedTokenizerBase) -> None:

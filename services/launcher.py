@@ -1,0 +1,72 @@
+"""Start a reward service as a child process and wait until it is ready (scripts, tests)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+class ServiceStartError(RuntimeError):
+    """A child service exited or did not become ready in time."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_service(
+    name: str, env: dict[str, str], *, log_path: Path, ready_timeout_s: float = 900
+) -> Iterator[str]:
+    """Run `stylegrpo serve NAME` with `env` on a free port; yield its URL once ready."""
+    port = free_port()
+    prefix = name.upper()
+    child_env = {**os.environ, **env, f"{prefix}_PORT": str(port), f"{prefix}_HOST": "127.0.0.1"}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "serve", name],
+            env=child_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process, log_path, ready_timeout_s)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout_s: float
+) -> None:
+    """Poll `/ready` until 200, failing early if the process exits."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+            raise ServiceStartError(
+                f"service exited with status {process.returncode}: " + " | ".join(tail)
+            )
+        try:
+            if httpx.get(f"{url}/ready", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise ServiceStartError(f"{url} was not ready in {timeout_s:.0f}s; see {log_path}")

@@ -111,57 +111,55 @@ class StyleScorer:
 
     async def score(self, request: ScoreRequest) -> ScoredBatch:
         """Score each text's windows against the chosen profile or its own reference."""
-        if self._encoder is None or self._profiles is None or self._batcher is None:
+        if self._profiles is None:
             raise RuntimeError("StyleScorer.score called before load()")
         profiles = self._profiles
         target = self._target(request)
         windowed = await asyncio.to_thread(self._split_all, request.texts)
-        references = (
-            await asyncio.to_thread(self._split_all, request.references)
-            if request.references is not None
-            else None
-        )
-        pieces = [(text, w) for text, w in zip(request.texts, windowed, strict=True)]
-        if references is not None:
-            empty = [i for i, r in enumerate(references) if not r.windows]
-            if empty:
-                raise InvalidInputError(f"references[{empty[0]}] is empty: nothing to compare with")
-            pieces += list(zip(request.references or [], references, strict=True))
-        texts = [text[w.start : w.end] for text, split in pieces for w in split.windows]
-        tokens = [w.tokens for _, split in pieces for w in split.windows]
-        raw = (
-            await self._batcher.encode(texts, tokens)
-            if texts
-            else np.zeros((0, profiles.background.size), dtype=np.float32)
-        )
-        if references is None:
+        if request.references is None:
             profile = profiles.profiles[target]
-            embeddings = unit(raw)
+            embeddings = unit(await self._embed(request.texts, windowed))
             directions = [profile.direction] * len(windowed)
             calibration = profile.calibration
         else:
-            embeddings = profiles.centre(raw)
-            offset = sum(len(w.windows) for w in windowed)
+            references = await asyncio.to_thread(self._split_all, request.references)
+            empty = [i for i, r in enumerate(references) if not r.windows]
+            if empty:
+                raise InvalidInputError(f"references[{empty[0]}] is empty: nothing to compare with")
+            embeddings = profiles.centre(
+                await self._embed(request.texts + request.references, windowed + references)
+            )
+            reference_rows = embeddings[sum(len(w.windows) for w in windowed) :]
             directions = [
-                unit(embeddings[offset + a : offset + b].mean(axis=0))
-                for a, b in _row_ranges(references)
+                unit(reference_rows[a:b].mean(axis=0)) for a, b in _row_ranges(references)
             ]
             calibration = profiles.reference_calibration
         scores, details = [], []
         rows = _row_ranges(windowed)
         for split, (a, b), direction in zip(windowed, rows, directions, strict=True):
             similarity = (embeddings[a:b] @ direction).astype(np.float64)
-            score, detail = _score_text(split, similarity, calibration)
+            score, windows = _score_text(split, similarity, calibration)
             scores.append(score)
             details.append(
                 StyleDetails(
-                    windows=detail,
+                    windows=windows,
                     coverage=split.coverage,
-                    mode="reference" if references is not None else "profile",
-                    profile=None if references is not None else target,
+                    mode="profile" if target else "reference",
+                    profile=target or None,
                 ).model_dump()
             )
         return ScoredBatch(scores=scores, details=details if request.details else None)
+
+    async def _embed(self, texts: list[str], splits: list[WindowedText]) -> NDArray[np.float32]:
+        """Raw embeddings of every window of every text, in order, through the batcher."""
+        assert self._batcher is not None and self._profiles is not None
+        windows = [
+            text[w.start : w.end] for text, s in zip(texts, splits, strict=True) for w in s.windows
+        ]
+        if not windows:
+            return np.zeros((0, self._profiles.background.size), dtype=np.float32)
+        tokens = [w.tokens for s in splits for w in s.windows]
+        return await self._batcher.encode(windows, tokens)
 
     async def aclose(self) -> None:
         """Stop the batcher's worker."""

@@ -46,13 +46,20 @@ def load(books: Path, encoder: WindowEncoder, cache: Path) -> np.ndarray:
     return corpus.embeddings
 
 
+@pytest.fixture
+def books(tmp_path: Path) -> Path:
+    """Two tiny books by two authors."""
+    folder = tmp_path / "books"
+    folder.mkdir()
+    write_book(folder, "ann--one.txt", "steamboat")
+    write_book(folder, "bob--two.txt", "detective")
+    return folder
+
+
 def test_cache_is_reused_then_rebuilt_when_a_book_changes(
-    tmp_path: Path, encoder: CountingEncoder
+    books: Path, tmp_path: Path, encoder: CountingEncoder
 ) -> None:
-    books, cache = tmp_path / "books", tmp_path / "cache"
-    books.mkdir()
-    write_book(books, "ann--one.txt", "steamboat")
-    write_book(books, "bob--two.txt", "detective")
+    cache = tmp_path / "cache"
     first = load(books, encoder, cache)
     embedded = CountingEncoder.embedded
     assert embedded >= 4 and len(list(cache.glob("corpus-*.npz"))) == 1
@@ -66,12 +73,9 @@ def test_cache_is_reused_then_rebuilt_when_a_book_changes(
 
 
 def test_a_torn_cache_file_is_ignored_and_rewritten(
-    tmp_path: Path, encoder: CountingEncoder
+    books: Path, tmp_path: Path, encoder: CountingEncoder
 ) -> None:
-    books, cache = tmp_path / "books", tmp_path / "cache"
-    books.mkdir()
-    write_book(books, "ann--one.txt", "steamboat")
-    write_book(books, "bob--two.txt", "detective")
+    cache = tmp_path / "cache"
     expected = load(books, encoder, cache)
     (path,) = cache.glob("corpus-*.npz")
     path.write_bytes(path.read_bytes()[:100])

@@ -42,7 +42,7 @@ def running_service(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url, process, log_path, ready_timeout_s)
+        wait_ready(url, ready_timeout_s, process, log_path)
         yield url
     finally:
         process.terminate()
@@ -53,20 +53,29 @@ def running_service(
 
 
 def wait_ready(
-    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout_s: float
+    url: str,
+    timeout_s: float,
+    process: subprocess.Popen[bytes] | None = None,
+    log_path: Path | None = None,
 ) -> None:
-    """Poll `/ready` until 200, failing early if the process exits."""
+    """Poll `/ready` until 200; fail early if the process exits or the model fails to load."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+        if process is not None and process.poll() is not None:
+            log = log_path.read_text(errors="replace") if log_path else ""
+            tail = log.strip().splitlines()[-5:]
             raise ServiceStartError(
                 f"service exited with status {process.returncode}: " + " | ".join(tail)
             )
         try:
-            if httpx.get(f"{url}/ready", timeout=5).status_code == 200:
-                return
+            response = httpx.get(f"{url}/ready", timeout=5)
         except httpx.TransportError:
-            pass
+            response = None
+        if response is not None and response.status_code == 200:
+            return
+        if response is not None and response.status_code == 503:
+            error = response.json().get("error", {})
+            if error.get("type") == "load_failed":
+                raise ServiceStartError(f"{url}: {error.get('message')}")
         time.sleep(0.5)
-    raise ServiceStartError(f"{url} was not ready in {timeout_s:.0f}s; see {log_path}")
+    raise ServiceStartError(f"{url} was not ready in {timeout_s:.0f}s")

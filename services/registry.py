@@ -16,4 +16,20 @@ def _style() -> tuple[ServiceSettings, Scorer]:
     return build_style_service()
 
 
-SERVICES: dict[str, ServiceFactory] = {"style": _style}
+def _completeness() -> tuple[ServiceSettings, Scorer]:
+    from services.completeness.service import build_completeness_service
+
+    return build_completeness_service()
+
+
+def _judge() -> tuple[ServiceSettings, Scorer]:
+    from services.judge.service import build_judge_service
+
+    return build_judge_service()
+
+
+SERVICES: dict[str, ServiceFactory] = {
+    "style": _style,
+    "judge": _judge,
+    "completeness": _completeness,
+}

@@ -110,3 +110,22 @@ class StyleDetails(BaseModel):
     coverage: float = Field(description="Fraction of the text's tokens inside some window.")
     mode: str = Field(description="`profile` or `reference`.")
     profile: str | None = None
+
+
+class RuleResult(BaseModel):
+    """One completeness rule on one text: what it measured, its weight and its penalty."""
+
+    value: float = Field(description="What the rule measured (its unit depends on the rule).")
+    weight: float = Field(description="How much a full penalty costs, in [0, 1].")
+    penalty: float = Field(description="How badly the text breaks the rule, in [0, 1].")
+
+
+class CompletenessDetails(BaseModel):
+    """Per-text details of the completeness service."""
+
+    words: int = Field(description="Words of the story, before its first end-marker line.")
+    formula: str = Field(description="`band` or `v1`.")
+    base: float = Field(description="The formula's score, before the rules.")
+    end_marker_found: bool = Field(description="Whether the last non-blank line is the marker.")
+    rules: dict[str, RuleResult] = Field(description="`truncation`, `repetition`, ...")
+    score: float = Field(description="base x prod(1 - weight x penalty), in [0, 1].")

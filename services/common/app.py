@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 def create_app(*, settings: ServiceSettings, scorer: Scorer) -> FastAPI:
     """A reward service: the scorer loads in the background; routes answer meanwhile."""
     state = ServiceState(settings=settings, scorer=scorer, metrics=ServiceMetrics(scorer.service))
+    state.metrics.watch(scorer.counters)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -47,9 +50,24 @@ class ServiceMetrics:
             registry=self.registry,
         ).labels
 
+    def watch(self, counters: Callable[[], dict[str, float]]) -> None:
+        """Export a scorer's running totals as counters named `stylegrpo_<name>_total`."""
+        self.registry.register(_CallbackCollector(counters))
+
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
+
+
+class _CallbackCollector(Collector):
+    """Reads a scorer's counters at each scrape."""
+
+    def __init__(self, counters: Callable[[], dict[str, float]]) -> None:
+        self.counters = counters
+
+    def collect(self) -> Iterator[Metric]:
+        for name, value in self.counters().items():
+            yield CounterMetricFamily(f"stylegrpo_{name}", f"Scorer total: {name}.", value=value)
 
 
 class MetricsMiddleware:

@@ -48,6 +48,10 @@ class Scorer(Protocol):
         """Scorer-specific configuration for `/info`."""
         ...
 
+    def counters(self) -> dict[str, float]:
+        """Scorer-specific running totals for `/metrics` (e.g. cache hits), by name."""
+        ...
+
     async def score(self, request: ScoreRequest) -> ScoredBatch:
         """Score a validated batch; must not block the event loop."""
         ...

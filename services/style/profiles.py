@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from services.style.calibration import Calibration, fit_calibration
+from services.common.calibration import Calibration, fit_calibration
 
 Matrix = NDArray[np.float32]
 REFERENCE_CHUNK_WINDOWS = 4

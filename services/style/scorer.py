@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from services.common.calibration import Calibration
 from services.common.scorer import InvalidInputError, ScoredBatch
 from services.style.aggregate import weighted_geometric_mean
 from services.style.batcher import EncodeBatcher
-from services.style.calibration import Calibration
 from services.style.corpus import find_books, negative_sources
 from services.style.encoder import WindowEncoder
 from services.style.profile_cache import load_corpus_embeddings
@@ -92,6 +92,10 @@ class StyleScorer:
             max_batch_tokens=settings.max_batch_tokens,
             max_wait_s=settings.max_wait_ms / 1000,
         )
+
+    def counters(self) -> dict[str, float]:
+        """No running totals beyond the HTTP layer's."""
+        return {}
 
     def describe(self) -> dict[str, Any]:
         """Windowing, aggregation and each profile's calibration, for `/info`."""

@@ -71,6 +71,10 @@ class FakeScorer:
         if self.load_error is not None:
             raise self.load_error
 
+    def counters(self) -> dict[str, float]:
+        """No running totals beyond the HTTP layer's."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         """What `/info` reports under `scorer`."""
         return {"rule": "len(text) % 100 / 100"}

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from services.common.app import create_app
+from services.launcher import wait_ready
 from services.style.scorer import StyleScorer
 from services.style.settings import StyleSettings
 
@@ -46,21 +45,5 @@ def style_settings(
 def style_url(style_settings: StyleSettings, run_asgi_session: Callable[[Any], str]) -> str:
     """A style service over real HTTP on 127.0.0.1, ready to score."""
     url = run_asgi_session(create_app(settings=style_settings, scorer=StyleScorer(style_settings)))
-    wait_ready(url)
+    wait_ready(url, READY_TIMEOUT_S)
     return url
-
-
-def wait_ready(url: str, timeout_s: float = READY_TIMEOUT_S) -> None:
-    """Poll /ready until 200; fail with the service's reason if it cannot load."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            response = httpx.get(f"{url}/ready", timeout=5)
-        except httpx.TransportError:
-            response = None
-        if response is not None and response.status_code == 200:
-            return
-        if response is not None and response.json()["error"]["type"] == "load_failed":
-            raise RuntimeError(response.json()["error"]["message"])
-        time.sleep(0.5)
-    raise TimeoutError(f"{url} not ready in {timeout_s}s")

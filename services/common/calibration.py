@@ -1,4 +1,4 @@
-"""Map raw cosine similarity to a 0..1 style score, fitted from same- vs other-author data."""
+"""Map a raw measure (similarity, log-likelihood) to 0..1 by a logistic fit of two classes."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.style.calibration import fit_calibration, roc_auc
+from services.common.calibration import fit_calibration, roc_auc
 
 
 def test_roc_auc_counts_pairs_and_ties() -> None:

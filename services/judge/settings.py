@@ -1,0 +1,92 @@
+"""Settings of the content-judge service (environment prefix `JUDGE_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from shared.settings import DEFAULT_PORTS, ServiceSettings
+
+TWAIN_NAMES = (
+    "Mark Twain",
+    "Samuel Clemens",
+    "Samuel Langhorne Clemens",
+    "Tom Sawyer",
+    "Huckleberry Finn",
+    "Huck Finn",
+    "Becky Thatcher",
+    "Injun Joe",
+    "Aunt Polly",
+    "Pudd'nhead Wilson",
+    "Hank Morgan",
+    "Connecticut Yankee",
+)
+
+
+class JudgeSettings(ServiceSettings):
+    """Which judge runs where, which rubric it applies, and how rubric and fluency combine."""
+
+    model_config = SettingsConfigDict(env_prefix="JUDGE_")
+
+    port: int = Field(default=DEFAULT_PORTS["judge"], ge=1, le=65535)
+    backend: Literal["transformers", "openai"] = "transformers"
+    model: str | None = Field(
+        default=None,
+        description="Hub id, local folder or .gguf file; unset = the embedded "
+        "SmolLM2-135M-Instruct.",
+    )
+    device: str = Field(default="auto", description="`auto`, `cpu`, `cuda`, `cuda:N`.")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    max_context_tokens: int = Field(default=4096, ge=256, description="Judge prompt budget.")
+    rubric: str = Field(
+        default="narrative-v1", description="A rubric shipped in services/judge/rubrics."
+    )
+    rubric_weight: float = Field(default=0.25, ge=0, le=1)
+    fluency_weight: float = Field(default=0.75, ge=0, le=1)
+    end_marker: str = "THE END."
+    forbidden_names: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=TWAIN_NAMES, description="Comma-separated names the story must not mention."
+    )
+    repetition_threshold: float = Field(
+        default=0.3, gt=0, lt=1, description="Repeated 4-gram ratio above which a story fails."
+    )
+    books_dir: Path | None = Field(
+        default=None,
+        description="Books whose passages calibrate fluency; unset = passages shipped with "
+        "the package.",
+    )
+    calibration_passages: int = Field(default=16, ge=4)
+    cache_size: int = Field(default=4096, ge=0, description="Results kept (0 = no cache).")
+    openai_url: str | None = Field(default=None, description="OpenAI-compatible server, e.g. vLLM.")
+    openai_model: str | None = Field(default=None, description="Model name on that server.")
+    openai_api_key: str | None = None
+    openai_concurrency: int = Field(default=8, ge=1)
+    openai_timeout_s: float = Field(default=120, gt=0)
+
+    @field_validator("forbidden_names", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("rubric")
+    @classmethod
+    def _known_rubric(cls, value: str) -> str:
+        from services.judge.rubrics import builtin_rubrics
+
+        names = sorted(builtin_rubrics())
+        if value not in names:
+            raise ValueError(f"unknown rubric {value!r}; choose one of {', '.join(names)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> JudgeSettings:
+        if self.rubric_weight + self.fluency_weight <= 0:
+            raise ValueError("JUDGE_RUBRIC_WEIGHT and JUDGE_FLUENCY_WEIGHT cannot both be 0")
+        if self.backend == "openai" and not (self.openai_url and self.openai_model):
+            raise ValueError("JUDGE_BACKEND=openai needs JUDGE_OPENAI_URL and JUDGE_OPENAI_MODEL")
+        return self

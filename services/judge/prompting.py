@@ -44,3 +44,17 @@ def _template(tokenizer: Any, rubric: Rubric, prompt: str) -> str:
     messages = [{"role": "system", "content": rubric.system}, {"role": "user", "content": user}]
     rendered = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     return str(rendered) + rubric.answer_prefix
+
+
+def story_token_indices(tokenizer: Any, prompt: JudgePrompt) -> tuple[list[int], list[int]]:
+    """The prompt's token ids, and the indices of the tokens that start inside the story.
+
+    The first token is never counted: nothing precedes it to predict it from.
+    """
+    encoding = tokenizer(prompt.text, add_special_tokens=False, return_offsets_mapping=True)
+    story = [
+        i
+        for i, (start, _) in enumerate(encoding["offset_mapping"])
+        if prompt.story_start <= start < prompt.story_end and i > 0
+    ]
+    return list(encoding["input_ids"]), story

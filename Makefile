@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python scripts/demo_style.py --corpus $(CORPUS)
+	$(BIN)/python scripts/demo.py --corpus $(CORPUS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -37,6 +37,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_style.py --corpus $(CORPUS)
 	$(BIN)/python scripts/bench_completeness.py
+	$(BIN)/python scripts/bench_judge.py --corpus $(CORPUS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

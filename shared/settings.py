@@ -50,9 +50,12 @@ def load_settings(cls: type[SettingsT], **overrides: Any) -> SettingsT:
         prefix = str(cls.model_config.get("env_prefix", ""))
         problems = []
         for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "?"
-            variable = f"{prefix}{field}".upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            field = ".".join(str(part) for part in error["loc"])
+            if not field:  # a check across several settings names them in its message
+                problems.append(message)
+                continue
             value = error.get("input")
             shown = "" if isinstance(value, dict) else f" (got {value!r})"
-            problems.append(f"{variable}: {error['msg']}{shown}")
+            problems.append(f"{prefix}{field}".upper() + f": {message}{shown}")
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None

@@ -73,3 +73,11 @@ def test_serve_style_then_score_stdin(
         assert "weakest windows:" in result.stdout
         unknown = run(["score", "-", "--url", url, "--profile", "nobody"], {}, stdin="Text.")
         assert unknown.returncode == 1 and "unknown profile 'nobody'" in unknown.stderr
+
+
+def test_serve_judge_with_bad_settings_names_the_variable() -> None:
+    result = run(["serve", "judge"], {"JUDGE_RUBRIC": "sonnet-v9"})
+    assert result.returncode == 2
+    assert "JUDGE_RUBRIC" in result.stderr and "narrative-v1" in result.stderr
+    result = run(["serve", "judge"], {"JUDGE_BACKEND": "openai"})
+    assert result.returncode == 2 and "JUDGE_OPENAI_URL" in result.stderr

@@ -32,6 +32,11 @@ class TransformersJudge:
         return self._name
 
     @property
+    def model(self) -> Any:
+        """The loaded causal LM (None before `load`)."""
+        return self._model
+
+    @property
     def tokenizer(self) -> Any:
         """The judge's tokenizer."""
         return self._tokenizer

@@ -88,3 +88,23 @@ def test_info_reports_rubric_and_calibration(judge_url: str) -> None:
     assert info["scorer"]["rubric"] == "narrative-v1@1"
     calibration = info["scorer"]["fluency_calibration"]
     assert calibration["same_mean"] > calibration["other_mean"] and calibration["auc"] > 0.9
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "named"),
+    [
+        ({"texts": []}, 422, "texts"),
+        ({"texts": ["a", "b"], "prompts": ["p"]}, 422, "prompts"),
+        ({"texts": ["a"] * 300}, 413, "JUDGE_MAX_TEXTS"),
+        ({"texts": ["a" * 200_001]}, 413, "JUDGE_MAX_CHARS"),
+    ],
+)
+def test_bad_input_gets_the_shared_error_shape(
+    judge_url: str,
+    body: dict,
+    status: int,
+    named: str,  # type: ignore[type-arg]
+) -> None:
+    response = httpx.post(f"{judge_url}/score", json=body, timeout=60)
+    assert response.status_code == status
+    assert named in response.json()["error"]["message"]

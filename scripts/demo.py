@@ -1,0 +1,124 @@
+"""Demo: serve the three rewards on a local corpus and score five kinds of text with them.
+
+Usage: python scripts/demo.py --corpus ../shared/corpus
+The corpus folder holds `books/AUTHOR--TITLE.txt` and, optionally, generic LLM-written prose
+(`llm-generic-paragraphs.jsonl`). Each service runs as its own process, as in production. The
+style service's first run embeds samples of every book (about half a minute on 2 CPU cores) and
+caches them; the judge loads the embedded SmolLM2-135M-Instruct (about a minute on CPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+from services.judge.fluency import scramble
+from services.launcher import ServiceStartError, running_service
+from shared.cli import format_style_result
+from shared.client import RewardClient
+from shared.schemas import ScoreResponse
+
+PASSAGE_WORDS = 400
+END = "\n\nTHE END."
+PROMPT = "Write a story in the style of Mark Twain."
+SERVICES = ("style", "judge", "completeness")
+
+
+def main() -> None:
+    """Start the services, score the samples with each, print a table and the style details."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True)
+    corpus = parser.parse_args().corpus
+    books = corpus / "books"
+    if not books.is_dir():
+        sys.exit(
+            f"no books at {books}: point --corpus (make demo CORPUS=...) at a folder with "
+            "books/AUTHOR--TITLE.txt files"
+        )
+    samples = build_samples(books, corpus / "llm-generic-paragraphs.jsonl")
+    env = {
+        "STYLE_BOOKS_DIR": str(books),
+        "STYLE_LOG_LEVEL": "warning",
+        "JUDGE_LOG_LEVEL": "warning",
+        "COMPLETENESS_LOG_LEVEL": "warning",
+    }
+    negatives = corpus / "llm-generic-paragraphs.jsonl"
+    if negatives.is_file():
+        env["STYLE_NEGATIVE_TEXTS"] = str(negatives)
+    logs = Path(tempfile.gettempdir())
+    print(f"starting {', '.join(SERVICES)} (logs: {logs}/stylegrpo-demo-*.log) ...", flush=True)
+    try:
+        with ExitStack() as stack:
+            urls = {
+                name: stack.enter_context(
+                    running_service(name, env, log_path=logs / f"stylegrpo-demo-{name}.log")
+                )
+                for name in SERVICES
+            }
+            print("ready: " + ", ".join(f"{n} {u}" for n, u in urls.items()) + "\n", flush=True)
+            responses = asyncio.run(score_everywhere(urls, list(samples.values())))
+    except ServiceStartError as exc:
+        sys.exit(f"error: {exc}")
+    print(f"{'text':44s} {'style':>6s} {'judge':>6s} {'complete':>8s}")
+    for i, label in enumerate(samples):
+        row = [responses[name].scores[i] for name in SERVICES]
+        print(f"{label:44s} {row[0]:6.3f} {row[1]:6.3f} {row[2]:8.3f}")
+    print(
+        "\nstyle: 1 = reads like Mark Twain throughout; judge: coherence and rubric (SmolLM2); "
+        f"complete: length band, ending, no padding ({PASSAGE_WORDS}-word samples score "
+        "below the 1,200-word band)"
+    )
+    label, text = next(iter(samples.items()))
+    style = responses["style"]
+    single = style.model_copy(update={"scores": style.scores[:1], "details": style.details[:1]})
+    print(f"\n{label}:\n{format_style_result(text, single)}")
+
+
+def build_samples(books: Path, negatives: Path) -> dict[str, str]:
+    """Five texts that the rewards should tell apart, each ending as a story must."""
+    twain = next(iter(sorted(books.glob("mark-twain--*.txt"))), None)
+    other = next((p for p in sorted(books.glob("*--*.txt")) if "mark-twain" not in p.name), None)
+    if twain is None or other is None:
+        sys.exit(f"{books} needs books by mark-twain and by at least one other author")
+    twain_text = passage(twain)
+    samples = {
+        f"Twain ({twain.stem.split('--')[1][:28]})": twain_text + END,
+        f"{other.stem.split('--')[0]} ({other.stem.split('--')[1][:20]})": passage(other) + END,
+        "the Twain passage, scrambled": scramble(twain_text) + END,
+        "the Twain passage, cut mid-sentence": twain_text[: len(twain_text) * 2 // 3].rstrip(),
+    }
+    if negatives.is_file():
+        paragraphs = [json.loads(line)["text"] for line in negatives.open(encoding="utf-8")][:3]
+        samples["generic LLM-written prose"] = "\n\n".join(paragraphs) + END
+    return samples
+
+
+def passage(path: Path) -> str:
+    """`PASSAGE_WORDS` words from the middle of a book, from a paragraph start."""
+    text = path.read_text(encoding="utf-8")
+    start = text.find("\n\n", len(text) // 2) + 2
+    tokens = re.findall(r"\S+\s*", text[start:])
+    chosen = "".join(tokens[:PASSAGE_WORDS])
+    end = max(chosen.rfind(". "), chosen.rfind(".\n"))
+    return chosen[: end + 1] if end > 0 else chosen
+
+
+async def score_everywhere(urls: dict[str, str], texts: list[str]) -> dict[str, ScoreResponse]:
+    """Each service's scores for the same texts, requested concurrently."""
+
+    async def one(name: str, url: str) -> ScoreResponse:
+        async with RewardClient(url, read_timeout=600) as client:
+            return await client.score(texts, prompts=[PROMPT] * len(texts), details=True)
+
+    answers = await asyncio.gather(*(one(name, url) for name, url in urls.items()))
+    return dict(zip(urls, answers, strict=True))
+
+
+if __name__ == "__main__":
+    main()

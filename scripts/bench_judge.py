@@ -2,7 +2,9 @@
 
   expected score   one forward pass per story: the probability of every score token at the
                    answer position (plus the story's log-likelihood, for fluency)
-  generate+parse   greedy generation of up to 8 tokens, the first score digit parsed out
+  constrained      greedy generation of one token restricted to the score tokens (the
+                   original's decoding), parsed
+  free + parse     greedy generation of up to 16 tokens, the first score token parsed out
 Reports texts/s of each (median of rounds), how often parsing found no score, how many distinct
 values each gives (a GRPO group needs a spread), and the Spearman rank agreement of the two.
 Texts: passages from the corpus books and scrambled copies of them.
@@ -29,7 +31,7 @@ from services.judge.prompting import render_prompt
 from services.judge.rubrics import JudgePrompt, Rubric, builtin_rubrics
 
 PROMPT = "Write a short passage in the style of a classic author."
-NEW_TOKENS = 8
+FREE_TOKENS = 16
 
 
 def main() -> None:
@@ -56,52 +58,64 @@ def main() -> None:
         f"{len(texts)} texts ({len(passages)} passages + scrambled copies), {judge.name}, "
         f"rubric {rubric.key}, torch threads {torch.get_num_threads()}"
     )
-    rates: dict[str, list[float]] = {"expected score": [], "generate+parse": []}
+    phases = {
+        "expected score": lambda: [
+            expected_score(o.score_logprobs, rubric.scores).expected
+            for o in asyncio.run(judge.evaluate(prompts, rubric.scores))
+        ],
+        "constrained": lambda: [generate_and_parse(judge, p, rubric, 1, True) for p in prompts],
+        "free + parse": lambda: [
+            generate_and_parse(judge, p, rubric, FREE_TOKENS, False) for p in prompts
+        ],
+    }
+    rates: dict[str, list[float]] = {name: [] for name in phases}
+    results: dict[str, list[float | None]] = {}
     for round_index in range(args.rounds):
-        started = time.perf_counter()
-        outputs = asyncio.run(judge.evaluate(prompts, rubric.scores))
-        rates["expected score"].append(len(texts) / (time.perf_counter() - started))
-        started = time.perf_counter()
-        parsed = [generate_and_parse(judge, prompt, rubric) for prompt in prompts]
-        rates["generate+parse"].append(len(texts) / (time.perf_counter() - started))
-        print(
-            f"round {round_index + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in rates.items())
-        )
-    expected = [expected_score(o.score_logprobs, rubric.scores).expected for o in outputs]
-    found = [(e, p) for e, p in zip(expected, parsed, strict=True) if p is not None]
-    rho = (
-        spearmanr([e for e, _ in found], [p for _, p in found]).statistic if found else float("nan")
-    )
+        for name, run in phases.items():
+            started = time.perf_counter()
+            results[name] = run()
+            rates[name].append(len(texts) / (time.perf_counter() - started))
+        summary = ", ".join(f"{k} {v[-1]:.2f}" for k, v in rates.items())
+        print(f"round {round_index + 1}: {summary}", flush=True)
     print("\ntexts/s (median)")
+    baseline = statistics.median(rates["expected score"])
     for name, values in rates.items():
-        print(f"  {name:16s} {statistics.median(values):6.2f}")
-    ratio = statistics.median(rates["expected score"]) / statistics.median(rates["generate+parse"])
-    print(f"expected / generate+parse speed = {ratio:.2f}x")
-    print(f"parse found no score in {len(texts) - len(found)} of {len(texts)} texts")
-    print(
-        f"distinct values: expected {len(set(round(e, 6) for e in expected))}, "
-        f"parsed {len(set(p for _, p in found))}"
-    )
-    print(f"Spearman rank agreement (parsed texts): {rho:.3f}")
+        rate = statistics.median(values)
+        print(f"  {name:16s} {rate:6.2f}  ({baseline / rate:.2f}x the expected score's time/text)")
+    expected = results["expected score"]
+    for name in ("constrained", "free + parse"):
+        pairs = [(e, p) for e, p in zip(expected, results[name], strict=True) if p is not None]
+        parsed = {p for _, p in pairs}
+        rho = (
+            f"{spearmanr([e for e, _ in pairs], [p for _, p in pairs]).statistic:.3f}"
+            if len(pairs) > 2 and len(parsed) > 1
+            else "undefined (fewer than two distinct parsed scores)"
+        )
+        print(
+            f"{name}: no score in {len(texts) - len(pairs)} of {len(texts)} texts, "
+            f"{len(parsed)} distinct values (expected score: "
+            f"{len({round(e or 0, 6) for e in expected})}); Spearman vs expected: {rho}"
+        )
 
 
 def generate_and_parse(
-    judge: TransformersJudge, prompt: JudgePrompt, rubric: Rubric
+    judge: TransformersJudge, prompt: JudgePrompt, rubric: Rubric, tokens: int, constrained: bool
 ) -> float | None:
-    """The rubric score the model writes when sampled greedily, rescaled to 0..1, or None."""
+    """The rubric score the model writes greedily, rescaled to 0..1, or None if it wrote none."""
     model, tokenizer = judge.model, judge.tokenizer
     ids = tokenizer(prompt.text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    allowed = [int(tokenizer.convert_tokens_to_ids(s)) for s in rubric.scores]
     with torch.inference_mode():
         output = model.generate(
             ids.to(model.device),
-            max_new_tokens=NEW_TOKENS,
+            max_new_tokens=tokens,
             do_sample=False,
             pad_token_id=tokenizer.eos_token_id,
+            prefix_allowed_tokens_fn=(lambda *_: allowed) if constrained else None,
         )
     answer = tokenizer.decode(output[0, ids.shape[1] :], skip_special_tokens=True)
-    match = re.search(
-        "|".join(re.escape(s) for s in sorted(rubric.scores, key=len, reverse=True)), answer
-    )
+    pattern = "|".join(re.escape(s) for s in sorted(rubric.scores, key=len, reverse=True))
+    match = re.search(pattern, answer)
     if match is None:
         return None
     low, high = min(rubric.values), max(rubric.values)

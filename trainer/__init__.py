@@ -1,0 +1,1 @@
+"""GRPO training against the reward services over HTTP, and what it needs around it."""

@@ -1,0 +1,95 @@
+"""The completions log: one JSON line per completion with every reward, flushed each step."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, TextIO
+
+
+def summarize_details(detail: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A reward's details cut to their scalar fields, and the keys of flat mappings.
+
+    >>> summarize_details({"score": 0.5, "windows": [{}], "checks_failed": {"repetition": "x"}})
+    {'score': 0.5, 'checks_failed': ['repetition']}
+    """
+    if detail is None:
+        return None
+    summary: dict[str, Any] = {}
+    for key, value in detail.items():
+        if isinstance(value, (int, float, str, bool)) or value is None:
+            summary[key] = value
+        elif isinstance(value, dict) and key.endswith("failed"):
+            summary[key] = sorted(value)
+    return summary
+
+
+class CompletionsRecorder:
+    """Collects each reward of a batch; once all have reported, appends the batch's lines.
+
+    The reward functions of one batch all receive the same `completions` list, which is how the
+    recorder matches them; they run on one event loop, so no lock is needed.
+    """
+
+    def __init__(self, path: Path, reward_names: list[str]) -> None:
+        self.path = path
+        self.reward_names = list(reward_names)
+        self._pending: dict[int, dict[str, Any]] = {}
+        self._file: TextIO | None = None
+
+    def record(
+        self,
+        name: str,
+        prompts: list[Any],
+        completions: list[Any],
+        scores: list[float | None],
+        details: list[dict[str, Any]] | None,
+        kwargs: dict[str, Any],
+    ) -> None:
+        """Keep one reward's scores for a batch; write the batch when it is complete."""
+        state = kwargs.get("trainer_state")
+        batch = self._pending.setdefault(
+            id(completions),
+            {
+                "step": int(getattr(state, "global_step", 0)),
+                "prompts": prompts,
+                "completions": completions,
+                "rewards": {},
+                "details": {},
+            },
+        )
+        batch["rewards"][name] = scores
+        batch["details"][name] = details
+        if set(batch["rewards"]) >= set(self.reward_names):
+            self._write(self._pending.pop(id(completions)))
+
+    def close(self) -> None:
+        """Close the log file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _write(self, batch: dict[str, Any]) -> None:
+        lines = []
+        for i, (prompt, completion) in enumerate(
+            zip(batch["prompts"], batch["completions"], strict=True)
+        ):
+            record = {
+                "step": batch["step"],
+                "prompt": prompt,
+                "completion": completion,
+                "rewards": {name: batch["rewards"][name][i] for name in self.reward_names},
+                "details": {
+                    name: summarize_details(details[i]) if details else None
+                    for name, details in batch["details"].items()
+                },
+            }
+            lines.append(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("a", encoding="utf-8")
+        # One write per batch, then flush and fsync: a crash loses at most the batch in flight.
+        self._file.write("".join(lines))
+        self._file.flush()
+        os.fsync(self._file.fileno())

@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := style,judge,completeness,dev
+EXTRAS := style,judge,completeness,trainer,dev
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 # A local mirror of Gutenberg books (AUTHOR--TITLE.txt) and generic LLM-written prose.
@@ -32,7 +32,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check shared services tests scripts
 	$(BIN)/ruff format --check shared services tests scripts
-	$(BIN)/mypy shared services
+	$(BIN)/mypy shared services trainer
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_style.py --corpus $(CORPUS)

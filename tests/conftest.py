@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 import uvicorn
 
+from services.common.app import create_app
+from services.judge.service import build_judge_service
+from services.launcher import wait_ready
+from services.style.scorer import StyleScorer
+from services.style.settings import StyleSettings
+
 STARTUP_TIMEOUT_S = 10.0
+MODEL_READY_TIMEOUT_S = 900  # a service loading a model on 2 CPU cores
+PASSAGE_WORDS = 60
 # Held out of the profile corpus, so scoring them says how the service generalises.
 HELD_OUT_TWAIN = "mark-twain--a-horse-s-tale.txt"
 HELD_OUT_DOYLE = "arthur-conan-doyle--sign-of-four.txt"
@@ -110,3 +118,62 @@ def twain_passages(corpus_books: Path) -> list[str]:
 def doyle_passages(corpus_books: Path) -> list[str]:
     """Three 1,500-word passages of a Conan Doyle book the profile never saw."""
     return passages(corpus_books, HELD_OUT_DOYLE, 3)
+
+
+@pytest.fixture(scope="session")
+def profile_books(
+    corpus_books: Path, held_out_books: tuple[str, ...], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Every corpus book but the held-out ones, as links in a fresh folder."""
+    folder = tmp_path_factory.mktemp("profile-books")
+    for book in corpus_books.glob("*--*.txt"):
+        if book.name not in held_out_books:
+            (folder / book.name).symlink_to(book.resolve())
+    return folder
+
+
+@pytest.fixture(scope="session")
+def style_settings(
+    profile_books: Path, negative_texts: list[Path], tmp_path_factory: pytest.TempPathFactory
+) -> StyleSettings:
+    return StyleSettings(
+        books_dir=profile_books,
+        negative_texts=negative_texts,
+        cache_dir=tmp_path_factory.mktemp("style-cache"),
+        windows_per_book=12,
+        windows_per_negative=48,
+    )
+
+
+@pytest.fixture(scope="session")
+def style_url(style_settings: StyleSettings, run_asgi_session: Callable[[Any], str]) -> str:
+    """A style service over real HTTP on 127.0.0.1, ready to score."""
+    url = run_asgi_session(create_app(settings=style_settings, scorer=StyleScorer(style_settings)))
+    wait_ready(url, MODEL_READY_TIMEOUT_S)
+    return url
+
+
+@pytest.fixture(scope="session")
+def judge_url(run_asgi_session: Callable[[Any], str]) -> str:
+    """The judge with its defaults (embedded model, narrative-v1), ready to score."""
+    settings, scorer = build_judge_service(calibration_passages=8, cache_size=256)
+    url = run_asgi_session(create_app(settings=settings, scorer=scorer))
+    wait_ready(url, MODEL_READY_TIMEOUT_S)
+    return url
+
+
+@pytest.fixture(scope="session")
+def coherent_passages(corpus_books: Path, held_out_books: tuple[str, ...]) -> list[str]:
+    """24 passages of about 60 words, whole sentences, from a held-out Twain book."""
+    text = (corpus_books / held_out_books[0]).read_text(encoding="utf-8")
+    sentences = [" ".join(s.split()) for s in re.findall(r"[^.!?]+[.!?]+[\"'”’)]*", text)]
+    passages = []
+    for i in range(24):
+        start = 100 + i * (len(sentences) - 200) // 24
+        chosen: list[str] = []
+        for sentence in sentences[start:]:
+            chosen.append(sentence)
+            if len(" ".join(chosen).split()) >= PASSAGE_WORDS:
+                break
+        passages.append(" ".join(chosen))
+    return passages

@@ -64,6 +64,19 @@ class CompletionsRecorder:
         if set(batch["rewards"]) >= set(self.reward_names):
             self._write(self._pending.pop(id(completions)))
 
+    def drop_after(self, step: int) -> None:
+        """Keep only lines of steps up to `step` (resuming from its checkpoint redoes the rest)."""
+        if not self.path.is_file():
+            return
+        kept = [
+            line
+            for line in self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+            if line.endswith("\n") and json.loads(line)["step"] <= step
+        ]
+        staging = self.path.with_suffix(".partial")
+        staging.write_text("".join(kept), encoding="utf-8")
+        os.replace(staging, self.path)
+
     def close(self) -> None:
         """Close the log file."""
         if self._file is not None:

@@ -1,0 +1,165 @@
+"""A GRPO run's configuration: one dataclass tree, read from YAML, overridden on the command line.
+
+Keys are dotted paths into the tree (`--grpo.learning_rate 1e-5`, `--rewards.0.url http://...`);
+values are parsed as YAML scalars, so numbers, booleans and `null` work as expected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from trainer.policy_model import EMBEDDED_POLICY
+from trainer.reward_config import RewardSpec, default_rewards
+
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+class ConfigError(ValueError):
+    """The configuration file or an override is wrong; the message says which key."""
+
+
+@dataclass
+class LoraSettings:
+    """LoRA adapters (peft) as in the original: r 8, alpha 16 on the attention projections."""
+
+    enabled: bool = False
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.05
+    target_modules: list[str] = field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"]
+    )
+
+
+@dataclass
+class RunConfig:
+    """Everything a GRPO run needs; `grpo` holds TRL `GRPOConfig` arguments as they are."""
+
+    model: str = EMBEDDED_POLICY
+    run_dir: Path = Path("runs/grpo")
+    cache_dir: Path = Path.home() / ".cache" / "stylegrpo"
+    author: str = "Mark Twain"
+    story_words: int = 1500
+    prompts_file: Path | None = None
+    resume: bool = False
+    preflight: bool = True
+    rewards: list[RewardSpec] = field(default_factory=default_rewards)
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    grpo: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, for the run directory's copy of the config."""
+        plain: dict[str, Any] = _plain(asdict(self))
+        return plain
+
+
+def load_config(path: Path | None, overrides: list[str]) -> RunConfig:
+    """The config from `path` (or defaults), with `--key value` overrides applied in order."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}") from None
+    for key, value in _pairs(overrides):
+        _set(data, key.split("."), _scalar(value))
+    data["grpo"] = {key: _numbers(value) for key, value in (data.get("grpo") or {}).items()}
+    config: RunConfig = _build(RunConfig, data, "")
+    return config
+
+
+def _scalar(text: str) -> Any:
+    """An override's value: JSON first (so `1e-3` is a number), else YAML, else the text.
+
+    >>> _scalar("1e-3"), _scalar("true"), _scalar("null"), _scalar("dr_grpo"), _scalar("[1, 2]")
+    (0.001, True, None, 'dr_grpo', [1, 2])
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return yaml.safe_load(text)
+
+
+def _numbers(value: Any) -> Any:
+    """YAML 1.1 reads `1e-5` as a string; numbers are what every such value means here."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return float(value)
+    return value
+
+
+def _pairs(overrides: list[str]) -> list[tuple[str, str]]:
+    pairs, items = [], list(overrides)
+    while items:
+        key = items.pop(0)
+        if not key.startswith("--"):
+            raise ConfigError(f"expected an override like --key value, got {key!r}")
+        if "=" in key:
+            name, value = key[2:].split("=", 1)
+        elif items:
+            name, value = key[2:], items.pop(0)
+        else:
+            raise ConfigError(f"override {key} has no value")
+        pairs.append((name.replace("-", "_"), value))
+    return pairs
+
+
+def _set(data: Any, path: list[str], value: Any) -> None:
+    head, rest = path[0], path[1:]
+    if isinstance(data, list):
+        index = int(head)
+        if not rest:
+            data[index] = value
+        else:
+            _set(data[index], rest, value)
+        return
+    if not rest:
+        data[head] = value
+        return
+    if head == "rewards" and head not in data:
+        data[head] = [asdict(spec) for spec in default_rewards()]
+    _set(data.setdefault(head, {}), rest, value)
+
+
+def _build(cls: type[Any], data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or 'the config'} must be a mapping, got {data!r}")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        names = ", ".join(where + k for k in unknown)
+        raise ConfigError(f"unknown key(s) {names}; known: {', '.join(sorted(known))}")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        kind = known[name].type
+        if name == "rewards":
+            values[name] = [
+                _build(RewardSpec, item, f"rewards.{i}.") for i, item in enumerate(value)
+            ]
+        elif name == "lora":
+            values[name] = _build(LoraSettings, value, "lora.")
+        elif "Path" in str(kind) and value is not None:
+            values[name] = Path(value)
+        else:
+            values[name] = value
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{where or 'config'}: {exc}") from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if is_dataclass(value):
+        return _plain(asdict(value))  # type: ignore[arg-type]
+    return value

@@ -1,0 +1,127 @@
+"""GRPO training of a story writer against the three reward services over HTTP (stage 3).
+
+    stylegrpo train grpo --config configs/grpo_cpu_smoke.yaml             # CPU, minutes
+    stylegrpo train grpo --config configs/grpo_twain.yaml --resume true   # GPUs, vLLM server
+    accelerate launch --config_file configs/accelerate/4gpu_ddp.yaml -m trainer.grpo \\
+        --config configs/grpo_twain.yaml
+
+The run directory holds the config as run, `train.log`, the completions log (one JSON line per
+completion with every reward, flushed each step), `checkpoints/` and the final model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+from trainer.completions_log import CompletionsRecorder
+from trainer.config import RunConfig, load_config
+from trainer.policy_model import resolve_policy_model
+from trainer.preflight import check_services
+from trainer.prompts import plot_prompts
+from trainer.rewards import build_reward_function
+
+log = logging.getLogger(__name__)
+COMPLETIONS_LOG = "completions.jsonl"
+
+
+def train(config: RunConfig) -> Path:
+    """Run GRPO as configured; returns the folder of the final model."""
+    import torch
+    from datasets import Dataset
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import GRPOConfig, GRPOTrainer  # type: ignore[attr-defined]
+
+    run_dir = config.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    _log_to(run_dir / "train.log")
+    if config.preflight:
+        for line in asyncio.run(check_services(config.rewards)):
+            log.info(line)
+    checkpoints = run_dir / "checkpoints"
+    last = (
+        get_last_checkpoint(str(checkpoints))  # type: ignore[no-untyped-call]
+        if config.resume and checkpoints.is_dir()
+        else None
+    )
+    recorder = CompletionsRecorder(run_dir / COMPLETIONS_LOG, [r.name for r in config.rewards])
+    if last is not None:
+        step = int(Path(last).name.rsplit("-", 1)[-1])
+        recorder.drop_after(step)
+        log.info("resuming from %s (step %d)", last, step)
+    built = [build_reward_function(spec, recorder) for spec in config.rewards]
+    on_cpu = not torch.cuda.is_available()
+    arguments: dict[str, Any] = {
+        "output_dir": str(checkpoints),
+        "reward_weights": [spec.weight for spec in config.rewards],
+        **({"use_cpu": True, "bf16": False} if on_cpu else {}),
+        **config.grpo,
+    }
+    trainer = GRPOTrainer(
+        model=resolve_policy_model(config.model, config.cache_dir),
+        reward_funcs=[cast(Any, function) for function, _ in built],  # TRL accepts async ones
+        args=GRPOConfig(**arguments),
+        train_dataset=Dataset.from_list(_prompts(config)),
+        peft_config=_lora(config),
+    )
+    try:
+        trainer.train(resume_from_checkpoint=last)
+        final = run_dir / "final"
+        trainer.save_model(str(final))
+    finally:
+        recorder.close()
+        for _, client in built:
+            asyncio.run_coroutine_threadsafe(client.aclose(), trainer.async_loop).result(timeout=10)
+    log.info("done: final model in %s, completions in %s", final, run_dir / COMPLETIONS_LOG)
+    return final
+
+
+def _prompts(config: RunConfig) -> list[dict[str, Any]]:
+    if config.prompts_file is None:
+        return plot_prompts(config.author, config.story_words)
+    lines = config.prompts_file.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _lora(config: RunConfig) -> Any:
+    if not config.lora.enabled:
+        return None
+    from peft import LoraConfig
+
+    settings = config.lora
+    return LoraConfig(
+        r=settings.r,
+        lora_alpha=settings.alpha,
+        lora_dropout=settings.dropout,
+        target_modules=settings.target_modules,
+        task_type="CAUSAL_LM",
+    )
+
+
+def _log_to(path: Path) -> None:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m trainer.grpo --config FILE [--key value ...]` (what accelerate launches)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    path = None
+    if "--config" in args:
+        index = args.index("--config")
+        path = Path(args[index + 1])
+        del args[index : index + 2]
+    train(load_config(path, args))
+
+
+if __name__ == "__main__":
+    main()

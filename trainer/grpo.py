@@ -3,7 +3,7 @@
     stylegrpo train grpo --config configs/grpo_cpu_smoke.yaml             # CPU, minutes
     stylegrpo train grpo --config configs/grpo_twain.yaml --resume true   # GPUs, vLLM server
     accelerate launch --config_file configs/accelerate/4gpu_ddp.yaml -m trainer.grpo \\
-        --config configs/grpo_twain.yaml
+        --config configs/grpo_twain.yaml                     # also 1gpu.yaml, zero3.yaml
 
 The run directory holds the config as run, `train.log`, the completions log (one JSON line per
 completion with every reward, flushed each step), `checkpoints/` and the final model.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any, cast
@@ -51,7 +52,9 @@ def train(config: RunConfig) -> Path:
         if config.resume and checkpoints.is_dir()
         else None
     )
-    recorder = CompletionsRecorder(run_dir / COMPLETIONS_LOG, [r.name for r in config.rewards])
+    recorder = CompletionsRecorder(
+        run_dir / completions_log_name(), [r.name for r in config.rewards]
+    )
     if last is not None:
         step = int(Path(last).name.rsplit("-", 1)[-1])
         recorder.drop_after(step)
@@ -81,6 +84,12 @@ def train(config: RunConfig) -> Path:
             asyncio.run_coroutine_threadsafe(client.aclose(), trainer.async_loop).result(timeout=10)
     log.info("done: final model in %s, completions in %s", final, run_dir / COMPLETIONS_LOG)
     return final
+
+
+def completions_log_name() -> str:
+    """`completions.jsonl` on the main process; each other process of a launch logs its own."""
+    rank = int(os.environ.get("RANK", "0"))
+    return COMPLETIONS_LOG if rank == 0 else f"completions.rank{rank}.jsonl"
 
 
 def _prompts(config: RunConfig) -> list[dict[str, Any]]:

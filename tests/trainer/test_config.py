@@ -63,3 +63,15 @@ def test_cli_reports_a_bad_config_with_exit_2(tmp_path: Path) -> None:
         capture_output=True, text=True, env=dict(os.environ), timeout=120,
     )  # fmt: skip
     assert result.returncode == 2 and "modle" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "processes", "kind"),
+    [("1gpu", 1, "NO"), ("4gpu_ddp", 4, "MULTI_GPU"), ("zero3", 4, "DEEPSPEED")],
+)
+def test_accelerate_configs_parse_with_accelerate(name: str, processes: int, kind: str) -> None:
+    from accelerate.commands.config.config_args import ClusterConfig
+
+    config = ClusterConfig.from_yaml_file(str(ROOT / "configs" / "accelerate" / f"{name}.yaml"))
+    assert config.num_processes == processes and config.distributed_type.value == kind
+    assert config.mixed_precision == "bf16"

@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_style.py --corpus $(CORPUS)
 	$(BIN)/python scripts/bench_completeness.py
 	$(BIN)/python scripts/bench_judge.py --corpus $(CORPUS)
+	$(BIN)/python scripts/bench_rewards.py --corpus $(CORPUS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

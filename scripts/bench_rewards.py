@@ -43,6 +43,7 @@ def main() -> None:
         name: "warning" for name in ("STYLE_LOG_LEVEL", "JUDGE_LOG_LEVEL", "COMPLETENESS_LOG_LEVEL")
     }
     env["STYLE_BOOKS_DIR"] = str(books)
+    env["JUDGE_CACHE_SIZE"] = "0"  # every phase judges the same texts: measure, do not recall
     logs = Path(tempfile.gettempdir())
     with ExitStack() as stack:
         urls = {

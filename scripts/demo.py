@@ -1,10 +1,12 @@
-"""Demo: serve the three rewards on a local corpus and score five kinds of text with them.
+"""Demo: serve the three rewards on a local corpus, score five kinds of text, then train GRPO.
 
-Usage: python scripts/demo.py --corpus ../shared/corpus
+Usage: python scripts/demo.py --corpus ../shared/corpus [--steps 4]
 The corpus folder holds `books/AUTHOR--TITLE.txt` and, optionally, generic LLM-written prose
 (`llm-generic-paragraphs.jsonl`). Each service runs as its own process, as in production. The
 style service's first run embeds samples of every book (about half a minute on 2 CPU cores) and
-caches them; the judge loads the embedded SmolLM2-135M-Instruct (about a minute on CPU).
+caches them; the judge loads the embedded SmolLM2-135M-Instruct (about a minute on CPU). The
+GRPO run (`configs/grpo_cpu_smoke.yaml`: SmolLM2-135M-Instruct policy, short completions, CPU)
+writes its run directory to `runs/demo`.
 """
 
 from __future__ import annotations
@@ -23,18 +25,24 @@ from services.launcher import ServiceStartError, running_service
 from shared.cli import format_style_result
 from shared.client import RewardClient
 from shared.schemas import ScoreResponse
+from trainer.config import load_config
+from trainer.grpo import COMPLETIONS_LOG, train
 
 PASSAGE_WORDS = 400
 END = "\n\nTHE END."
 PROMPT = "Write a story in the style of Mark Twain."
 SERVICES = ("style", "judge", "completeness")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
     """Start the services, score the samples with each, print a table and the style details."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True)
-    corpus = parser.parse_args().corpus
+    parser.add_argument("--steps", type=int, default=4, help="GRPO steps (0: score only)")
+    parser.add_argument("--run-dir", type=Path, default=Path("runs/demo"))
+    args = parser.parse_args()
+    corpus = args.corpus
     books = corpus / "books"
     if not books.is_dir():
         sys.exit(
@@ -63,8 +71,15 @@ def main() -> None:
             }
             print("ready: " + ", ".join(f"{n} {u}" for n, u in urls.items()) + "\n", flush=True)
             responses = asyncio.run(score_everywhere(urls, list(samples.values())))
+            print_scores(samples, responses)
+            if args.steps > 0:
+                run_grpo(urls, args.steps, args.run_dir)
     except ServiceStartError as exc:
         sys.exit(f"error: {exc}")
+
+
+def print_scores(samples: dict[str, str], responses: dict[str, ScoreResponse]) -> None:
+    """The score table and the style details of the first sample."""
     print(f"{'text':44s} {'style':>6s} {'judge':>6s} {'complete':>8s}")
     for i, label in enumerate(samples):
         row = [responses[name].scores[i] for name in SERVICES]
@@ -77,7 +92,29 @@ def main() -> None:
     label, text = next(iter(samples.items()))
     style = responses["style"]
     single = style.model_copy(update={"scores": style.scores[:1], "details": style.details[:1]})
-    print(f"\n{label}:\n{format_style_result(text, single)}")
+    print(f"\n{label}:\n{format_style_result(text, single)}\n", flush=True)
+
+
+def run_grpo(urls: dict[str, str], steps: int, run_dir: Path) -> None:
+    """A short GRPO run of the embedded policy against the running services."""
+    overrides = [
+        "--run_dir", str(run_dir), "--grpo.max_steps", str(steps),
+        "--grpo.save_steps", str(steps), "--rewards.0.url", urls["style"],
+        "--rewards.1.url", urls["judge"], "--rewards.2.url", urls["completeness"],
+    ]  # fmt: skip
+    config = load_config(ROOT / "configs" / "grpo_cpu_smoke.yaml", overrides)
+    print(f"GRPO: {steps} steps of {config.model} on CPU (run directory {run_dir}) ...")
+    final = train(config)
+    steps_seen: dict[int, list[float]] = {}
+    for line in (run_dir / COMPLETIONS_LOG).read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        total = sum(spec.weight * (record["rewards"][spec.name] or 0.0) for spec in config.rewards)
+        steps_seen.setdefault(record["step"], []).append(total)
+    print(
+        "\nmean weighted reward per step: "
+        + ", ".join(f"{step}: {sum(v) / len(v):.3f}" for step, v in sorted(steps_seen.items()))
+    )
+    print(f"final model: {final}\ncompletions with every reward: {run_dir / COMPLETIONS_LOG}")
 
 
 def build_samples(books: Path, negatives: Path) -> dict[str, str]:

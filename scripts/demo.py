@@ -115,6 +115,7 @@ def run_grpo(urls: dict[str, str], steps: int, run_dir: Path) -> None:
         + ", ".join(f"{step}: {sum(v) / len(v):.3f}" for step, v in sorted(steps_seen.items()))
     )
     print(f"final model: {final}\ncompletions with every reward: {run_dir / COMPLETIONS_LOG}")
+    print(f"report (plots, best and worst completions): {run_dir / 'report' / 'report.html'}")
 
 
 def build_samples(books: Path, negatives: Path) -> dict[str, str]:

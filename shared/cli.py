@@ -105,6 +105,19 @@ def train_grpo(
     typer.echo(f"final model: {final}")
 
 
+@app.command()
+def report(run_dir: Annotated[Path, typer.Argument(help="A GRPO run directory.")]) -> None:
+    """Write a run's report (plots and best/worst completions) into RUN_DIR/report/."""
+    from trainer.report import write_report
+
+    try:
+        page = write_report(run_dir)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"report: {page}")
+
+
 def format_style_result(text: str, response: ScoreResponse) -> str:
     """Human-readable score, coverage and the weakest windows of one scored text."""
     lines = [f"score {response.scores[0]:.3f}  ({response.service}, {response.model})"]

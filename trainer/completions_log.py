@@ -7,6 +7,32 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
+COMPLETIONS_LOG = "completions.jsonl"
+
+
+def drop_lines_after(path: Path, step: int) -> None:
+    """Keep the JSON lines of steps up to `step`, and no torn last line (atomic rewrite).
+
+    Resuming from a checkpoint redoes the steps after it, so their old lines must go.
+    """
+    if not path.is_file():
+        return
+    kept = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if line.endswith("\n") and json.loads(line)["step"] <= step
+    ]
+    staging = path.with_name(path.name + ".partial")
+    staging.write_text("".join(kept), encoding="utf-8")
+    os.replace(staging, path)
+
+
+def append_line(handle: TextIO, text: str) -> None:
+    """Append, flush and fsync: a crash loses at most what was being written."""
+    handle.write(text)
+    handle.flush()
+    os.fsync(handle.fileno())
+
 
 def summarize_details(detail: dict[str, Any] | None) -> dict[str, Any] | None:
     """A reward's details cut to their scalar fields, and the keys of flat mappings.
@@ -52,7 +78,9 @@ class CompletionsRecorder:
         batch = self._pending.setdefault(
             id(completions),
             {
-                "step": int(getattr(state, "global_step", 0)),
+                # Rewards are computed before the optimizer step they train: number it as such,
+                # like the metrics log and the checkpoints do.
+                "step": int(getattr(state, "global_step", 0)) + 1,
                 "prompts": prompts,
                 "completions": completions,
                 "rewards": {},
@@ -63,19 +91,6 @@ class CompletionsRecorder:
         batch["details"][name] = details
         if set(batch["rewards"]) >= set(self.reward_names):
             self._write(self._pending.pop(id(completions)))
-
-    def drop_after(self, step: int) -> None:
-        """Keep only lines of steps up to `step` (resuming from its checkpoint redoes the rest)."""
-        if not self.path.is_file():
-            return
-        kept = [
-            line
-            for line in self.path.read_text(encoding="utf-8").splitlines(keepends=True)
-            if line.endswith("\n") and json.loads(line)["step"] <= step
-        ]
-        staging = self.path.with_suffix(".partial")
-        staging.write_text("".join(kept), encoding="utf-8")
-        os.replace(staging, self.path)
 
     def close(self) -> None:
         """Close the log file."""
@@ -102,7 +117,4 @@ class CompletionsRecorder:
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")
-        # One write per batch, then flush and fsync: a crash loses at most the batch in flight.
-        self._file.write("".join(lines))
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        append_line(self._file, "".join(lines))

@@ -21,15 +21,16 @@ from typing import Any, cast
 
 import yaml
 
-from trainer.completions_log import CompletionsRecorder
+from trainer.completions_log import COMPLETIONS_LOG, CompletionsRecorder, drop_lines_after
 from trainer.config import RunConfig, load_config
+from trainer.metrics_log import METRICS_LOG, MetricsLogCallback
 from trainer.policy_model import resolve_policy_model
 from trainer.preflight import check_services
 from trainer.prompts import plot_prompts
+from trainer.report import write_report
 from trainer.rewards import build_reward_function
 
 log = logging.getLogger(__name__)
-COMPLETIONS_LOG = "completions.jsonl"
 
 
 def train(config: RunConfig) -> Path:
@@ -57,7 +58,8 @@ def train(config: RunConfig) -> Path:
     )
     if last is not None:
         step = int(Path(last).name.rsplit("-", 1)[-1])
-        recorder.drop_after(step)
+        for log_file in (recorder.path, run_dir / METRICS_LOG):
+            drop_lines_after(log_file, step)
         log.info("resuming from %s (step %d)", last, step)
     built = [build_reward_function(spec, recorder) for spec in config.rewards]
     on_cpu = not torch.cuda.is_available()
@@ -73,16 +75,18 @@ def train(config: RunConfig) -> Path:
         args=GRPOConfig(**arguments),
         train_dataset=Dataset.from_list(_prompts(config)),
         peft_config=_lora(config),
+        callbacks=[MetricsLogCallback(run_dir / METRICS_LOG)],
     )
     try:
         trainer.train(resume_from_checkpoint=last)
         final = run_dir / "final"
         trainer.save_model(str(final))
+        report = write_report(run_dir)
     finally:
         recorder.close()
         for _, client in built:
             asyncio.run_coroutine_threadsafe(client.aclose(), trainer.async_loop).result(timeout=10)
-    log.info("done: final model in %s, completions in %s", final, run_dir / COMPLETIONS_LOG)
+    log.info("done: final model in %s, report %s", final, report)
     return final
 
 

@@ -75,3 +75,11 @@ def test_accelerate_configs_parse_with_accelerate(name: str, processes: int, kin
     config = ClusterConfig.from_yaml_file(str(ROOT / "configs" / "accelerate" / f"{name}.yaml"))
     assert config.num_processes == processes and config.distributed_type.value == kind
     assert config.mixed_precision == "bf16"
+
+
+def test_report_of_an_empty_run_says_what_is_missing(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "report", str(tmp_path)],
+        capture_output=True, text=True, env=dict(os.environ), timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1 and "metrics.jsonl" in result.stderr

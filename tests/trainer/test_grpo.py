@@ -70,12 +70,21 @@ def test_grpo_trains_logs_every_reward_and_resumes(
 
     lines = [json.loads(line) for line in (run_dir / COMPLETIONS_LOG).read_text().splitlines()]
     assert len(lines) == 4, "2 steps x 2 completions"
+    assert [line["step"] for line in lines] == [1, 1, 2, 2]
     for line in lines:
         assert set(line["rewards"]) == {"style", "content", "completeness"}
         assert all(isinstance(v, float) for v in line["rewards"].values())
         assert set(line["details"]) == {"style", "content", "completeness"}
     assert (run_dir / "checkpoints" / "checkpoint-2").is_dir()
     assert (run_dir / "config.yaml").is_file()
+    metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics if "reward" in m] == [1, 2]
+    assert all("rewards/style/mean" in m for m in metrics if "reward" in m)
+    report = run_dir / "report"
+    for page in ("report.html", "report.md", "rewards.png", "kl.png"):
+        assert (report / page).is_file(), page
+    assert (report / "rewards.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Best completions" in (report / "report.md").read_text()
 
     train(run_config(run_dir, tiny_policy, urls, steps=3, resume=True))
     state = json.loads(
@@ -83,4 +92,6 @@ def test_grpo_trains_logs_every_reward_and_resumes(
     )
     assert state["global_step"] == 3
     steps = Counter(json.loads(line)["step"] for line in (run_dir / COMPLETIONS_LOG).open())
-    assert sum(steps.values()) == 6 and set(steps.values()) == {2}, steps
+    assert steps == {1: 2, 2: 2, 3: 2}, steps
+    logged = [json.loads(line) for line in (run_dir / "metrics.jsonl").open()]
+    assert [m["step"] for m in logged if "reward" in m] == [1, 2, 3], "no step logged twice"

@@ -89,7 +89,7 @@ def test_recorder_writes_every_reward_for_every_completion(
     assert not (tmp_path / "completions.jsonl").exists(), "waits for every reward"
     recorder.record("length", PROMPTS, COMPLETIONS, [0.5, 0.1], None, {"trainer_state": state})
     lines = [json.loads(line) for line in (tmp_path / "completions.jsonl").read_text().splitlines()]
-    assert [line["step"] for line in lines] == [7, 7]
+    assert [line["step"] for line in lines] == [8, 8], "the step these rewards train"
     assert [line["rewards"]["completeness"] for line in lines] == scores
     assert [line["rewards"]["length"] for line in lines] == [0.5, 0.1]
     assert lines[0]["details"]["completeness"]["words"] > 20

@@ -15,9 +15,10 @@ import asyncio
 import random
 import statistics
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from benchmarking import interleaved_rounds
 
 from services.completeness.assessment import assess
 from services.completeness.settings import CompletenessSettings
@@ -80,15 +81,8 @@ async def measure(url: str, texts: list[str], batch: int, rounds: int) -> dict[s
         HTTP_CONCURRENT: http_concurrent,
     }
     await asyncio.gather(serial.score(texts[:batch]), concurrent.score(texts[:batch]))
-    rates: dict[str, list[float]] = {name: [] for name in phases}
     try:
-        for round_index in range(rounds):
-            for name, run in phases.items():
-                started = time.perf_counter()
-                await run()
-                rates[name].append(len(texts) / (time.perf_counter() - started))
-            summary = ", ".join(f"{name} {values[-1]:.0f}" for name, values in rates.items())
-            print(f"round {round_index + 1}: {summary}", flush=True)
+        rates = await interleaved_rounds(phases, rounds=rounds, items=len(texts), digits=0)
     finally:
         await asyncio.gather(serial.aclose(), concurrent.aclose())
     return rates

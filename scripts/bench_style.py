@@ -15,9 +15,10 @@ import re
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from benchmarking import interleaved_rounds
 
 from services.launcher import running_service
 from services.style.encoder import WindowEncoder
@@ -93,15 +94,8 @@ async def measure(url: str, texts: list[str], rounds: int) -> dict[str, list[flo
     }
     encoder.encode(windows[:8])
     await asyncio.gather(*(c.score(["Warm-up."]) for c in [one, *many]))
-    rates: dict[str, list[float]] = {name: [] for name in phases}
     try:
-        for round_index in range(rounds):
-            for name, run in phases.items():
-                started = time.perf_counter()
-                await run()
-                rates[name].append(len(texts) / (time.perf_counter() - started))
-            summary = ", ".join(f"{name} {values[-1]:.2f}" for name, values in rates.items())
-            print(f"round {round_index + 1}: {summary}", flush=True)
+        rates = await interleaved_rounds(phases, rounds=rounds, items=len(texts))
     finally:
         await asyncio.gather(*(c.aclose() for c in [one, *many]))
     return rates

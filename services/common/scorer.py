@@ -59,3 +59,27 @@ class Scorer(Protocol):
     async def aclose(self) -> None:
         """Release what `load` and `score` hold."""
         ...
+
+
+class WithoutProfiles:
+    """For scorers that do not depend on an author: no profiles, and a clear 422 if one is named."""
+
+    service: str
+
+    @property
+    def profiles(self) -> list[str]:
+        """None: this score does not depend on an author."""
+        return []
+
+    @property
+    def default_profile(self) -> str | None:
+        """None: this score does not depend on an author."""
+        return None
+
+    def reject_profile(self, request: ScoreRequest) -> None:
+        """Raise `InvalidInputError` if the request names a profile."""
+        if request.profile is not None:
+            raise InvalidInputError(
+                f"the {self.service} service has no profiles; omit `profile` "
+                f"(got {request.profile!r})"
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from services.common.scorer import InvalidInputError, ScoredBatch
+from services.common.scorer import ScoredBatch, WithoutProfiles
 from services.completeness.assessment import assess
 from services.completeness.settings import CompletenessSettings
 from shared.schemas import ScoreRequest
@@ -14,7 +14,7 @@ from shared.schemas import ScoreRequest
 RULES_VERSION = 1
 
 
-class CompletenessScorer:
+class CompletenessScorer(WithoutProfiles):
     """Scores whether each text is a whole story of the asked-for length, honestly reached."""
 
     service = "completeness"
@@ -26,16 +26,6 @@ class CompletenessScorer:
     def model(self) -> str:
         """The formula and the rules' version, e.g. `rules:band-v1`."""
         return f"rules:{self._settings.formula}-v{RULES_VERSION}"
-
-    @property
-    def profiles(self) -> list[str]:
-        """None: completeness does not depend on an author."""
-        return []
-
-    @property
-    def default_profile(self) -> str | None:
-        """None: completeness does not depend on an author."""
-        return None
 
     def load(self) -> None:
         """Nothing to load: the rules are plain code."""
@@ -69,11 +59,7 @@ class CompletenessScorer:
 
     async def score(self, request: ScoreRequest) -> ScoredBatch:
         """Score each text off the event loop; prompts and references are not needed."""
-        if request.profile is not None:
-            raise InvalidInputError(
-                f"the completeness service has no profiles; omit `profile` "
-                f"(got {request.profile!r})"
-            )
+        self.reject_profile(request)
         return await asyncio.to_thread(self._score_all, request.texts, request.details)
 
     async def aclose(self) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from services.common.calibration import Calibration, fit_calibration
-from services.common.scorer import InvalidInputError, ScoredBatch
+from services.common.scorer import ScoredBatch, WithoutProfiles
 from services.judge.backends.base import JudgeBackend, JudgeOutput
 from services.judge.cache import ResultCache, result_key
 from services.judge.expected_score import expected_score
@@ -38,7 +38,7 @@ class Judgement:
     truncated_tokens: int
 
 
-class JudgeScorer:
+class JudgeScorer(WithoutProfiles):
     """Scores stories by an LLM judge's expected rubric score and their fluency under it."""
 
     service = "judge"
@@ -59,16 +59,6 @@ class JudgeScorer:
     def model(self) -> str:
         """The judge model."""
         return self._backend.name
-
-    @property
-    def profiles(self) -> list[str]:
-        """The judge has no profiles."""
-        return []
-
-    @property
-    def default_profile(self) -> str | None:
-        """The judge has no profiles."""
-        return None
 
     def load(self) -> None:
         """Load the judge model and fit the fluency calibration on well-formed vs scrambled text."""
@@ -115,8 +105,7 @@ class JudgeScorer:
         """Judge each (prompt, story); apply the rubric's checks to the combined score."""
         if self._fluency is None:
             raise RuntimeError("JudgeScorer.score called before load()")
-        if request.profile is not None:
-            raise InvalidInputError("the judge service has no profiles; leave `profile` unset")
+        self.reject_profile(request)
         prompts = request.prompts or [""] * len(request.texts)
         judged = await self._judge(prompts, request.texts)
         scores, details = [], []

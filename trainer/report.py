@@ -96,14 +96,16 @@ def _plots(metrics: list[dict[str, Any]], rewards: list[str], out: Path) -> dict
     for title, series in panels.items():
         figure, axis = plt.subplots(figsize=(7, 3.5))
         for mean_key, std_key, label in series:
-            points = [(m["step"], float(m[mean_key])) for m in rows if mean_key in m]
+            # A step where every sample's reward was skipped logs no value for it.
+            present = [m for m in rows if m.get(mean_key) is not None]
+            points = [(m["step"], float(m[mean_key])) for m in present]
             if not points:
                 continue
             steps = [step for step, _ in points]
             values = [value for _, value in points]
             axis.plot(steps, values, marker="o", label=label)
             if std_key:
-                spread = [float(m.get(std_key, 0)) for m in rows if mean_key in m]
+                spread = [float(m.get(std_key) or 0.0) for m in present]
                 axis.fill_between(
                     steps,
                     [v - s for v, s in zip(values, spread, strict=True)],

@@ -20,6 +20,7 @@ class Faults:
     """What the wrapped service does to the next `/score` requests."""
 
     fail_next: int = 0  # answer this many with 503
+    fail_after: int | None = None  # answer every request after this many with 503 (an outage)
     requests: int = 0
     in_flight: int = 0
     most_in_flight: int = 0
@@ -37,8 +38,9 @@ class FaultyService:
             return
         faults = self.faults
         faults.requests += 1
-        if faults.fail_next > 0:
-            faults.fail_next -= 1
+        down = faults.fail_after is not None and faults.requests > faults.fail_after
+        if down or faults.fail_next > 0:
+            faults.fail_next = max(0, faults.fail_next - 1)
             body = {"error": {"type": "overloaded", "message": "try again"}}
             await JSONResponse(body, status_code=503)(scope, receive, send)
             return

@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 from services.judge.backends.model_source import load_tokenizer, resolve_judge_model
 from trainer.config import load_config
 from trainer.grpo import COMPLETIONS_LOG, train
+from trainer.rewards import RewardServiceFailed
 
 pytestmark = pytest.mark.slow
 
@@ -95,3 +96,50 @@ def test_grpo_trains_logs_every_reward_and_resumes(
     assert steps == {1: 2, 2: 2, 3: 2}, steps
     logged = [json.loads(line) for line in (run_dir / "metrics.jsonl").open()]
     assert [m["step"] for m in logged if "reward" in m] == [1, 2, 3], "no step logged twice"
+
+
+def completeness_only(run_dir: Path, policy: Path, url: str, on_failure: str) -> Any:
+    overrides = {
+        "model": str(policy), "run_dir": str(run_dir), "preflight": "false",
+        "rewards": json.dumps([{
+            "name": "completeness", "url": url, "weight": 1.0, "max_retries": 0,
+            "on_failure": on_failure, "max_failed_steps": 10,
+        }]),
+        "grpo.max_steps": "3", "grpo.per_device_train_batch_size": "2",
+        "grpo.num_generations": "2", "grpo.max_completion_length": "8",
+        "grpo.save_steps": "1", "grpo.logging_steps": "1", "grpo.report_to": "none",
+    }  # fmt: skip
+    return load_config(None, [part for k, v in overrides.items() for part in (f"--{k}", v)])
+
+
+def test_an_outage_with_skip_leaves_those_rewards_out_and_training_goes_on(
+    tmp_path: Path, tiny_policy: Path, completeness_service: tuple[str, Any]
+) -> None:
+    url, faults = completeness_service
+    faults.fail_after = 1  # the service dies after the first step's request
+    run_dir = tmp_path / "run"
+    train(completeness_only(run_dir, tiny_policy, url, "skip"))
+    rewards = [
+        json.loads(line)["rewards"]["completeness"] for line in (run_dir / COMPLETIONS_LOG).open()
+    ]
+    assert rewards[:2] != [None, None] and rewards[2:] == [None] * 4
+    metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").open()]
+    assert [m.get("rewards/completeness/failures") for m in metrics if "reward" in m][1:] == [
+        1.0,
+        1.0,
+    ]
+    assert (run_dir / "checkpoints" / "checkpoint-3").is_dir()
+
+
+def test_an_outage_with_raise_stops_cleanly_with_the_cause(
+    tmp_path: Path, tiny_policy: Path, completeness_service: tuple[str, Any]
+) -> None:
+    url, faults = completeness_service
+    faults.fail_after = 1
+    run_dir = tmp_path / "run"
+    with pytest.raises(RewardServiceFailed, match=f"completeness service at {url}.*HTTP 503"):
+        train(completeness_only(run_dir, tiny_policy, url, "raise"))
+    checkpoint = run_dir / "checkpoints" / "checkpoint-1"
+    assert (checkpoint / "model.safetensors").is_file(), "the last checkpoint stays intact"
+    state = json.loads((checkpoint / "trainer_state.json").read_text())
+    assert state["global_step"] == 1

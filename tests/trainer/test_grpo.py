@@ -98,16 +98,19 @@ def test_grpo_trains_logs_every_reward_and_resumes(
     assert [m["step"] for m in logged if "reward" in m] == [1, 2, 3], "no step logged twice"
 
 
-def completeness_only(run_dir: Path, policy: Path, url: str, on_failure: str) -> Any:
+def completeness_only(
+    run_dir: Path, policy: Path, url: str, on_failure: str, retries: int = 0, lora: bool = False
+) -> Any:
     overrides = {
         "model": str(policy), "run_dir": str(run_dir), "preflight": "false",
         "rewards": json.dumps([{
-            "name": "completeness", "url": url, "weight": 1.0, "max_retries": 0,
+            "name": "completeness", "url": url, "weight": 1.0, "max_retries": retries,
             "on_failure": on_failure, "max_failed_steps": 10,
         }]),
         "grpo.max_steps": "3", "grpo.per_device_train_batch_size": "2",
         "grpo.num_generations": "2", "grpo.max_completion_length": "8",
         "grpo.save_steps": "1", "grpo.logging_steps": "1", "grpo.report_to": "none",
+        "lora.enabled": str(lora).lower(), "lora.target_modules": '["q_proj", "v_proj"]',
     }  # fmt: skip
     return load_config(None, [part for k, v in overrides.items() for part in (f"--{k}", v)])
 
@@ -143,3 +146,28 @@ def test_an_outage_with_raise_stops_cleanly_with_the_cause(
     assert (checkpoint / "model.safetensors").is_file(), "the last checkpoint stays intact"
     state = json.loads((checkpoint / "trainer_state.json").read_text())
     assert state["global_step"] == 1
+
+
+def test_503_twice_mid_run_is_retried_and_no_step_loses_its_reward(
+    tmp_path: Path, tiny_policy: Path, completeness_service: tuple[str, Any]
+) -> None:
+    url, faults = completeness_service
+    faults.fail_next = 2
+    run_dir = tmp_path / "run"
+    train(completeness_only(run_dir, tiny_policy, url, "raise", retries=3))
+    rewards = [
+        json.loads(line)["rewards"]["completeness"] for line in (run_dir / COMPLETIONS_LOG).open()
+    ]
+    assert len(rewards) == 6 and None not in rewards
+    assert faults.requests == 3 + 2, "three steps, two of their requests retried"
+
+
+def test_lora_trains_adapters_only(
+    tmp_path: Path, tiny_policy: Path, completeness_service: tuple[str, Any]
+) -> None:
+    run_dir = tmp_path / "run"
+    final = train(
+        completeness_only(run_dir, tiny_policy, completeness_service[0], "raise", lora=True)
+    )
+    assert (final / "adapter_config.json").is_file()
+    assert json.loads((final / "adapter_config.json").read_text())["r"] == 8

@@ -105,6 +105,27 @@ def train_grpo(
     typer.echo(f"final model: {final}")
 
 
+data_app = typer.Typer(no_args_is_help=True, help="Data: books to datasets.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("chunk")
+def data_chunk(
+    books: Annotated[Path, typer.Option(help="Folder of AUTHOR--TITLE.txt books.")],
+    out: Annotated[Path, typer.Option(help="Where to write the dataset folder.")],
+    max_words: Annotated[int, typer.Option(min=1, help="Most words per chunk.")] = 1500,
+) -> None:
+    """Clean books (Gutenberg header, licence, notes, headings) and chunk them by paragraph."""
+    from trainer.data.chunks import build_chunks
+
+    try:
+        summary = build_chunks(books, out, max_words)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{summary['chunks']} chunks from {summary['books']} books -> {out}")
+
+
 @app.command()
 def report(run_dir: Annotated[Path, typer.Argument(help="A GRPO run directory.")]) -> None:
     """Write a run's report (plots and best/worst completions) into RUN_DIR/report/."""

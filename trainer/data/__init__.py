@@ -1,0 +1,1 @@
+"""The data pipeline: books in, cleaned text, chunks and datasets out."""

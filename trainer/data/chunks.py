@@ -1,0 +1,51 @@
+"""`stylegrpo data chunk`: a books folder to a `datasets` folder of cleaned chunks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from services.style.corpus import find_books
+from trainer.data.chunking import chunk_book
+from trainer.data.cleaning import paragraphs
+
+
+def build_chunks(books_dir: Path, out_dir: Path, max_words: int) -> dict[str, Any]:
+    """Clean and chunk every book; write a `load_from_disk` folder and return its summary."""
+    from datasets import Dataset
+    from tqdm import tqdm
+
+    books = find_books(books_dir)
+    if not books:
+        raise FileNotFoundError(
+            f"no books in {books_dir}: expected AUTHOR--TITLE.txt files or AUTHOR/TITLE.txt"
+        )
+    rows = []
+    for book in tqdm(books, desc="chunking books", unit="book"):
+        for chunk in chunk_book(book.author, book.title, paragraphs(book.read_text()), max_words):
+            rows.append(
+                {
+                    "author": chunk.author,
+                    "title": chunk.title,
+                    "chunk_index": chunk.index,
+                    "text": chunk.text,
+                    "words": chunk.words,
+                }
+            )
+    summary = {
+        "books": len(books),
+        "chunks": len(rows),
+        "max_words": max_words,
+        "authors": sorted({book.author for book in books}),
+    }
+    # Written beside the target and renamed: an interrupted run never leaves a half dataset.
+    staging = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    Dataset.from_list(rows).save_to_disk(str(staging))
+    (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging.rename(out_dir)
+    return summary

@@ -109,3 +109,28 @@ def test_cli_names_an_empty_books_folder(tmp_path: Path) -> None:
         capture_output=True, text=True, env=dict(os.environ), timeout=120,
     )  # fmt: skip
     assert result.returncode == 1 and "no books" in result.stderr
+
+
+def test_grpo_prompts_cross_plots_with_chunks_and_split_by_plot(tmp_path: Path) -> None:
+    from trainer.data.grpo_prompts import build_grpo_prompts
+
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "somebody--a-river-tale.txt").write_text(book_text(), encoding="utf-8")
+    (books / "other--a-fog.txt").write_text(BODY, encoding="utf-8")
+    build_chunks(books, tmp_path / "chunks", max_words=60)
+    sizes = build_grpo_prompts(
+        tmp_path / "chunks", tmp_path / "prompts", author="somebody", author_name="Somebody",
+        chunks_per_plot=3, test_plots=2,
+    )  # fmt: skip
+    assert sizes == {"test": 6, "train": 30}
+    splits = load_from_disk(str(tmp_path / "prompts"))
+    train_plots, test_plots = set(splits["train"]["plot"]), set(splits["test"]["plot"])
+    assert len(test_plots) == 2 and not train_plots & test_plots, "no plot in both splits"
+    row = splits["train"][0]
+    assert "in the style of Somebody" in row["prompt"][0]["content"]
+    assert row["sample_text"] and "Project Gutenberg" not in row["sample_text"]
+    lines = (tmp_path / "prompts" / "train.jsonl").read_text().splitlines()
+    assert len(lines) == 30 and json.loads(lines[0])["sample_text"] == row["sample_text"]
+    with pytest.raises(ValueError, match="no chunks by 'nobody'"):
+        build_grpo_prompts(tmp_path / "chunks", tmp_path / "x", author="nobody", author_name="N")

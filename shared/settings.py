@@ -17,6 +17,17 @@ def default_url(service: str) -> str:
     return f"http://127.0.0.1:{DEFAULT_PORTS[service]}"
 
 
+def split_commas(value: object) -> object:
+    """A comma-separated environment value as a list of its non-empty, stripped parts.
+
+    >>> split_commas(" a, b,,c "), split_commas(["x"])
+    (['a', 'b', 'c'], ['x'])
+    """
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message names the environment variable."""
 

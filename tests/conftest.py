@@ -10,16 +10,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
 
 from services.common.app import create_app
-from services.judge.service import build_judge_service
 from services.launcher import wait_ready
-from services.style.scorer import StyleScorer
-from services.style.settings import StyleSettings
+
+if TYPE_CHECKING:  # the model-loading modules are imported only by the fixtures that need them
+    from services.style.settings import StyleSettings
 
 STARTUP_TIMEOUT_S = 10.0
 MODEL_READY_TIMEOUT_S = 900  # a service loading a model on 2 CPU cores
@@ -136,6 +136,8 @@ def profile_books(
 def style_settings(
     profile_books: Path, negative_texts: list[Path], tmp_path_factory: pytest.TempPathFactory
 ) -> StyleSettings:
+    from services.style.settings import StyleSettings
+
     return StyleSettings(
         books_dir=profile_books,
         negative_texts=negative_texts,
@@ -148,6 +150,8 @@ def style_settings(
 @pytest.fixture(scope="session")
 def style_url(style_settings: StyleSettings, run_asgi_session: Callable[[Any], str]) -> str:
     """A style service over real HTTP on 127.0.0.1, ready to score."""
+    from services.style.scorer import StyleScorer
+
     url = run_asgi_session(create_app(settings=style_settings, scorer=StyleScorer(style_settings)))
     wait_ready(url, MODEL_READY_TIMEOUT_S)
     return url
@@ -156,6 +160,8 @@ def style_url(style_settings: StyleSettings, run_asgi_session: Callable[[Any], s
 @pytest.fixture(scope="session")
 def judge_url(run_asgi_session: Callable[[Any], str]) -> str:
     """The judge with its defaults (embedded model, narrative-v1), ready to score."""
+    from services.judge.service import build_judge_service
+
     settings, scorer = build_judge_service(calibration_passages=8, cache_size=256)
     url = run_asgi_session(create_app(settings=settings, scorer=scorer))
     wait_ready(url, MODEL_READY_TIMEOUT_S)

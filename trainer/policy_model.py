@@ -9,9 +9,10 @@ plain safetensors folder (once; later runs reuse it). transformers and vLLM both
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
+
+from shared.files import replaced_folder
 
 EMBEDDED_POLICY = "embedded:smollm2-135m-instruct"
 EXPORT_MARKER = "stylegrpo-export.json"
@@ -46,13 +47,9 @@ def export_embedded_smollm2(folder: Path) -> Path:
     missing = [k for k in missing if not (k == "lm_head.weight" and config.tie_word_embeddings)]
     if missing or unexpected:
         raise RuntimeError(f"exporting {name}: missing {missing}, unexpected {unexpected}")
-    # Written beside the target and renamed, so a crash never leaves a half-written model.
-    staging = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(staging, safe_serialization=True)
-    tokenizer.save_pretrained(staging)
-    (staging / EXPORT_MARKER).write_text(json.dumps({"source": name, "dtype": "float32"}) + "\n")
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging.rename(folder)
+    with replaced_folder(folder) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        marker = json.dumps({"source": name, "dtype": "float32"}) + "\n"
+        (staging / EXPORT_MARKER).write_text(marker)
     return folder

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from shared.settings import DEFAULT_PORTS, ServiceSettings
+from shared.settings import DEFAULT_PORTS, ServiceSettings, split_commas
 
 TWAIN_NAMES = (
     "Mark Twain",
@@ -66,12 +66,7 @@ class JudgeSettings(ServiceSettings):
     openai_concurrency: int = Field(default=8, ge=1)
     openai_timeout_s: float = Field(default=120, gt=0)
 
-    @field_validator("forbidden_names", mode="before")
-    @classmethod
-    def _split_names(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(name.strip() for name in value.split(",") if name.strip())
-        return value
+    _split_names = field_validator("forbidden_names", mode="before")(split_commas)
 
     @field_validator("rubric")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from shared.settings import DEFAULT_PORTS, ServiceSettings
+from shared.settings import DEFAULT_PORTS, ServiceSettings, split_commas
 
 
 class StyleSettings(ServiceSettings):
@@ -52,12 +52,7 @@ class StyleSettings(ServiceSettings):
         default=5.0, ge=0, description="How long a batch waits for concurrent requests."
     )
 
-    @field_validator("negative_texts", mode="before")
-    @classmethod
-    def _split_paths(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+    _split_paths = field_validator("negative_texts", mode="before")(split_commas)
 
     @field_validator("books_dir")
     @classmethod

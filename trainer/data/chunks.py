@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 from services.style.corpus import find_books
+from shared.files import replaced_folder
 from trainer.data.chunking import chunk_book
 from trainer.data.cleaning import paragraphs
 
@@ -40,12 +40,7 @@ def build_chunks(books_dir: Path, out_dir: Path, max_words: int) -> dict[str, An
         "max_words": max_words,
         "authors": sorted({book.author for book in books}),
     }
-    # Written beside the target and renamed: an interrupted run never leaves a half dataset.
-    staging = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    Dataset.from_list(rows).save_to_disk(str(staging))
-    (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging.rename(out_dir)
+    with replaced_folder(out_dir) as staging:
+        Dataset.from_list(rows).save_to_disk(str(staging))
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from pathlib import Path
 from typing import Any
 
+from shared.files import replaced_folder
 from trainer.prompts import PLOTS, TEMPLATE
 
 
@@ -48,13 +48,10 @@ def build_grpo_prompts(
             splits[split].append(
                 {"prompt": [{"role": "user", "content": text}], "sample_text": sample, "plot": plot}
             )
-    staging = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()}).save_to_disk(str(staging))
-    for name, rows in splits.items():
-        lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-        (staging / f"{name}.jsonl").write_text(lines, encoding="utf-8")
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging.rename(out_dir)
+    with replaced_folder(out_dir) as staging:
+        datasets = DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()})
+        datasets.save_to_disk(str(staging))
+        for name, rows in splits.items():
+            lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+            (staging / f"{name}.jsonl").write_text(lines, encoding="utf-8")
     return {name: len(rows) for name, rows in splits.items()}

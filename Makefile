@@ -30,8 +30,8 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared services tests scripts
-	$(BIN)/ruff format --check shared services tests scripts
+	$(BIN)/ruff check shared services trainer tests scripts
+	$(BIN)/ruff format --check shared services trainer tests scripts
 	$(BIN)/mypy shared services trainer
 
 bench: $(STAMP)

@@ -1,4 +1,4 @@
-"""`stylegrpo`: serve the reward services and score texts through them."""
+"""`stylegrpo`: serve the reward services, score texts, build data, train and evaluate."""
 
 from __future__ import annotations
 
@@ -13,8 +13,12 @@ import typer
 from shared.logging import configure_logging
 from shared.schemas import ScoreResponse, StyleDetails
 from shared.settings import default_url
+from trainer.commands import train_app
+from trainer.data.commands import data_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app.add_typer(train_app, name="train")
+app.add_typer(data_app, name="data")
 
 WEAKEST_WINDOWS = 3
 
@@ -77,76 +81,6 @@ def score(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(format_style_result(text, response))
-
-
-train_app = typer.Typer(no_args_is_help=True, help="Train: GRPO against the reward services.")
-app.add_typer(train_app, name="train")
-
-
-@train_app.command(
-    "grpo", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
-)
-def train_grpo(
-    ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option(help="YAML run configuration.")] = None,
-) -> None:
-    """GRPO against the reward services; `--key value` after the options overrides the config."""
-    from trainer.config import ConfigError, load_config
-    from trainer.grpo import train
-    from trainer.preflight import PreflightError
-    from trainer.rewards import RewardServiceFailed
-
-    configure_logging("info")
-    try:
-        final = train(load_config(config, list(ctx.args)))
-    except (ConfigError, PreflightError, RewardServiceFailed) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
-    typer.echo(f"final model: {final}")
-
-
-data_app = typer.Typer(no_args_is_help=True, help="Data: books to datasets.")
-app.add_typer(data_app, name="data")
-
-
-@data_app.command("chunk")
-def data_chunk(
-    books: Annotated[Path, typer.Option(help="Folder of AUTHOR--TITLE.txt books.")],
-    out: Annotated[Path, typer.Option(help="Where to write the dataset folder.")],
-    max_words: Annotated[int, typer.Option(min=1, help="Most words per chunk.")] = 1500,
-) -> None:
-    """Clean books (Gutenberg header, licence, notes, headings) and chunk them by paragraph."""
-    from trainer.data.chunks import build_chunks
-
-    try:
-        summary = build_chunks(books, out, max_words)
-    except FileNotFoundError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"{summary['chunks']} chunks from {summary['books']} books -> {out}")
-
-
-@data_app.command("grpo-prompts")
-def data_grpo_prompts(
-    chunks: Annotated[Path, typer.Option(help="A folder written by `data chunk`.")],
-    out: Annotated[Path, typer.Option(help="Where to write the prompt dataset.")],
-    author: Annotated[str, typer.Option(help="Author id in the chunks.")] = "mark-twain",
-    author_name: Annotated[str, typer.Option(help="Author as the prompt names it.")] = "Mark Twain",
-    chunks_per_plot: Annotated[int, typer.Option(min=1)] = 8,
-    test_plots: Annotated[int, typer.Option(min=1)] = 2,
-) -> None:
-    """Plot prompts x the author's reference chunks (`prompt`, `sample_text`), split by plot."""
-    from trainer.data.grpo_prompts import build_grpo_prompts
-
-    try:
-        sizes = build_grpo_prompts(
-            chunks, out, author=author, author_name=author_name,
-            chunks_per_plot=chunks_per_plot, test_plots=test_plots,
-        )  # fmt: skip
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"train {sizes['train']} rows, test {sizes['test']} rows -> {out}")
 
 
 @app.command()

@@ -15,10 +15,12 @@ from shared.schemas import ScoreResponse, StyleDetails
 from shared.settings import default_url
 from trainer.commands import train_app
 from trainer.data.commands import data_app
+from trainer.evaluation.commands import eval_command
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(train_app, name="train")
 app.add_typer(data_app, name="data")
+app.command("eval")(eval_command)
 
 WEAKEST_WINDOWS = 3
 
@@ -94,6 +96,51 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A GRPO run directory.")
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"report: {page}")
+
+
+@app.command("eval-authorship")
+def eval_authorship(
+    books: Annotated[Path, typer.Option(help="Folder of AUTHOR--TITLE.txt books.")],
+    out: Annotated[Path, typer.Option(help="Where to write authorship.json/.md.")],
+    negative_texts: Annotated[
+        Path | None, typer.Option(help="LLM-written prose (.jsonl/.txt); a part is held out.")
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(help="Sentence-transformer id/path (repeat to compare; default embedded)."),
+    ] = None,
+    author: Annotated[str, typer.Option(help="The author whose passages are positives.")] = (
+        "mark-twain"
+    ),
+    held_out: Annotated[
+        str, typer.Option(help="Comma-separated titles to hold out (default: 20% per author).")
+    ] = "",
+    seed: Annotated[int, typer.Option(help="Seed of the held-out choice.")] = 0,
+    cache_dir: Annotated[Path | None, typer.Option(help="Profile/classifier cache.")] = None,
+) -> None:
+    """Stage 1's evaluator: ROC AUC of the style score on books it never saw, encoder alone and
+    with the n-gram classifier, against other authors and LLM-written prose."""
+    from trainer.authorship_eval import AuthorshipTest, evaluate_authorship
+
+    configure_logging("info")
+    test = AuthorshipTest(
+        author=author,
+        held_out_titles=tuple(t.strip() for t in held_out.split(",") if t.strip()),
+        seed=seed,
+    )
+    try:
+        evaluate_authorship(
+            books,
+            negative_texts,
+            out,
+            models=[*model] if model else [None],
+            test=test,
+            cache_dir=cache_dir,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo((out / "authorship.md").read_text(encoding="utf-8"))
 
 
 def format_style_result(text: str, response: ScoreResponse) -> str:

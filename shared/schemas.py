@@ -100,6 +100,11 @@ class WindowScore(BaseModel):
         description="Raw similarity before calibration: projection on the profile's direction, "
         "or cosine to the reference."
     )
+    classifier: float | None = Field(
+        default=None,
+        description="The n-gram authorship classifier's log-odds for the profile's author "
+        "(profile mode with the classifier on).",
+    )
     score: float
 
 

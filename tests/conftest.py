@@ -144,6 +144,9 @@ def style_settings(
         cache_dir=tmp_path_factory.mktemp("style-cache"),
         windows_per_book=12,
         windows_per_negative=48,
+        classifier_windows_per_book=40,
+        classifier_windows_per_negative=160,
+        classifier_folds=3,
     )
 
 

@@ -18,6 +18,12 @@ from trainer.policy_model import EMBEDDED_POLICY
 from trainer.reward_config import RewardSpec, default_rewards
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+# Fields annotated with these plain types must hold them (YAML `yes` or `1.5` for an int fail).
+_SCALAR_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "int": ((int,), "an integer"),
+    "float": ((int, float), "a number"),
+    "bool": ((bool,), "true or false"),
+}
 
 
 class ConfigError(ValueError):
@@ -55,12 +61,22 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, for the run directory's copy of the config."""
-        plain: dict[str, Any] = _plain(asdict(self))
-        return plain
+        return plain_config(self)
 
 
 def load_config(path: Path | None, overrides: list[str]) -> RunConfig:
     """The config from `path` (or defaults), with `--key value` overrides applied in order."""
+    config: RunConfig = load_dataclass(RunConfig, path, overrides, passthrough="grpo")
+    return config
+
+
+def load_dataclass(
+    cls: type[Any], path: Path | None, overrides: list[str], *, passthrough: str
+) -> Any:
+    """A `cls` config tree from YAML at `path` and `--key value` overrides, in that order.
+
+    `passthrough` names the field that holds TRL arguments as they are (a plain mapping).
+    """
     data: dict[str, Any] = {}
     if path is not None:
         try:
@@ -69,9 +85,19 @@ def load_config(path: Path | None, overrides: list[str]) -> RunConfig:
             raise ConfigError(f"cannot read config {path}: {exc}") from None
     for key, value in _pairs(overrides):
         _set(data, key.split("."), _scalar(value))
-    data["grpo"] = {key: _numbers(value) for key, value in (data.get("grpo") or {}).items()}
-    config: RunConfig = _build(RunConfig, data, "")
-    return config
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of settings, got {type(data).__name__}")
+    arguments = data.get(passthrough) or {}
+    if not isinstance(arguments, dict):
+        raise ConfigError(f"{passthrough} must be a mapping of trainer arguments")
+    data[passthrough] = {key: _numbers(value) for key, value in arguments.items()}
+    return _build(cls, data, "")
+
+
+def plain_config(config: Any) -> dict[str, Any]:
+    """A config dataclass as plain data (paths as text), for a run directory's copy."""
+    plain: dict[str, Any] = _plain(asdict(config))
+    return plain
 
 
 def _scalar(text: str) -> Any:
@@ -146,11 +172,20 @@ def _build(cls: type[Any], data: Any, where: str) -> Any:
         elif "Path" in str(kind) and value is not None:
             values[name] = Path(value)
         else:
+            _check_scalar(where + name, str(kind), value)
             values[name] = value
     try:
         return cls(**values)
     except TypeError as exc:
         raise ConfigError(f"{where or 'config'}: {exc}") from None
+
+
+def _check_scalar(name: str, kind: str, value: Any) -> None:
+    if kind not in _SCALAR_TYPES:
+        return
+    expected, description = _SCALAR_TYPES[kind]
+    if isinstance(value, bool) != (kind == "bool") or not isinstance(value, expected):
+        raise ConfigError(f"{name} must be {description}, got {value!r}")
 
 
 def _plain(value: Any) -> Any:

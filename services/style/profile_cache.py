@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from services.style.corpus import (
 )
 from services.style.encoder import WindowEncoder
 from services.style.profiles import CorpusEmbeddings
+from shared.files import replaced_file
 
 log = logging.getLogger(__name__)
 # A negative source is one long text; cut into parts, each can be held out like a book.
@@ -39,6 +38,7 @@ def load_corpus_embeddings(
     key = hashlib.sha256(
         json.dumps(
             {
+                "format": 2,
                 "model": encoder.name,
                 "window_tokens": encoder.window_tokens,
                 "windows_per_book": windows_per_book,
@@ -55,7 +55,9 @@ def load_corpus_embeddings(
         try:
             with np.load(path) as cached:
                 log.info("profile embeddings from cache %s", path)
-                return CorpusEmbeddings(cached["embeddings"], cached["authors"], cached["titles"])
+                return CorpusEmbeddings(
+                    cached["embeddings"], cached["authors"], cached["titles"], cached["texts"]
+                )
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             log.warning("ignoring unreadable profile cache %s: %s", path, exc)
     windows = [
@@ -83,26 +85,14 @@ def load_corpus_embeddings(
         embeddings=encoder.encode([w.text for w in windows], show_progress=True),
         authors=np.array([w.author for w in windows]),
         titles=np.array([w.title for w in windows]),
+        texts=np.array([w.text for w in windows]),
     )
-    _write_atomically(path, corpus)
+    with replaced_file(path) as handle:
+        np.savez(
+            handle,
+            embeddings=corpus.embeddings,
+            authors=corpus.authors,
+            titles=corpus.titles,
+            texts=corpus.texts,
+        )
     return corpus
-
-
-def _write_atomically(path: Path, corpus: CorpusEmbeddings) -> None:
-    """Write to a temporary file beside `path`, then rename: a crash never leaves a torn cache."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(
-                handle,
-                embeddings=corpus.embeddings,
-                authors=corpus.authors,
-                titles=corpus.titles,
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -27,11 +27,13 @@ SHRINKAGE = 4.0
 
 @dataclass(frozen=True)
 class CorpusEmbeddings:
-    """Embeddings of the sampled windows of every book, with each window's author and title."""
+    """Embeddings of the sampled windows of every book, with each window's author, title and
+    text."""
 
     embeddings: Matrix
     authors: NDArray[np.str_]
     titles: NDArray[np.str_]
+    texts: NDArray[np.str_]
 
 
 @dataclass(frozen=True)
@@ -99,27 +101,34 @@ def discriminant(x: Matrix, own: NDArray[np.bool_]) -> NDArray[np.float32]:
     return unit(direction.astype(np.float32))
 
 
+def held_out_projections(
+    x: Matrix, own: NDArray[np.bool_], titles: NDArray[np.str_]
+) -> NDArray[np.float64]:
+    """Each window's projection on a direction learned without its book (NaN where the rest
+    has fewer than two of the author's windows), so calibration sees honest scores."""
+    projections = np.full(len(x), np.nan)
+    for title in sorted(set(titles.tolist())):
+        held_out = titles == title
+        if (own & ~held_out).sum() < 2:
+            continue
+        projections[held_out] = x[held_out] @ discriminant(x[~held_out], own[~held_out])
+    return projections
+
+
 def _author_profile(
     author: str, x: Matrix, authors: NDArray[np.str_], titles: NDArray[np.str_]
 ) -> AuthorProfile:
     own = authors == author
     if not own.any():
         raise ValueError(f"no windows for author {author!r}")
-    # Every book is scored by a direction learned without it, so calibration sees honest scores.
-    same: list[NDArray[np.float32]] = []
-    other: list[NDArray[np.float32]] = []
-    for title in sorted(set(titles.tolist())):
-        held_out = titles == title
-        if (own & ~held_out).sum() < 2:
-            continue
-        projection = x[held_out] @ discriminant(x[~held_out], own[~held_out])
-        (same if own[held_out][0] else other).append(projection)
-    if not same:
+    projections = held_out_projections(x, own, titles)
+    scored = ~np.isnan(projections)
+    if not (own & scored).any():
         raise ValueError(f"author {author!r} has one book; profiles need two or more to calibrate")
     return AuthorProfile(
         name=author,
         direction=discriminant(x, own),
-        calibration=fit_calibration(np.concatenate(same), np.concatenate(other)),
+        calibration=fit_calibration(projections[own & scored], projections[~own & scored]),
         books=len(set(titles[own].tolist())),
         windows=int(own.sum()),
     )

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from services.common.calibration import Calibration
 from services.common.scorer import InvalidInputError, ScoredBatch
 from services.style.aggregate import weighted_geometric_mean
+from services.style.authorship_anchor import AuthorshipAnchor, ClassifierSampling, build_anchor
 from services.style.batcher import EncodeBatcher
 from services.style.corpus import find_books, negative_sources
 from services.style.encoder import WindowEncoder
@@ -35,6 +35,7 @@ class StyleScorer:
         self._encoder: WindowEncoder | None = None
         self._profiles: ProfileSet | None = None
         self._batcher: EncodeBatcher | None = None
+        self._anchor: AuthorshipAnchor | None = None
         self._tokenizer_lock = threading.Lock()
 
     @property
@@ -72,21 +73,42 @@ class StyleScorer:
             cache_dir=settings.cache_dir,
             negatives=negative_sources(settings.negative_texts),
         )
-        profiles = build_profiles(corpus, sorted({book.author for book in books}))
+        authors = sorted({book.author for book in books})
+        profiles = build_profiles(corpus, authors)
         if settings.default_profile and settings.default_profile not in profiles.profiles:
             raise ValueError(
                 f"STYLE_DEFAULT_PROFILE={settings.default_profile!r} has no books in "
                 f"{settings.books_dir}; authors there: {', '.join(sorted(profiles.profiles))}"
             )
+        anchor = None
+        if settings.classifier:
+            anchor = build_anchor(
+                books,
+                negative_sources(settings.negative_texts),
+                corpus,
+                authors,
+                tokenizer=encoder.tokenizer,
+                tokenizer_name=encoder.name,
+                window_tokens=encoder.window_tokens,
+                sampling=ClassifierSampling(
+                    windows_per_book=settings.classifier_windows_per_book,
+                    windows_per_negative=settings.classifier_windows_per_negative,
+                    folds=settings.classifier_folds,
+                ),
+                cache_dir=settings.cache_dir,
+            )
         for name, profile in profiles.profiles.items():
             log.info(
-                "profile %s: %d books, %d windows, held-out AUC %.3f",
+                "profile %s: %d books, %d windows, held-out window AUC %.3f%s",
                 name,
                 profile.books,
                 profile.windows,
                 profile.calibration.auc,
+                f" (encoder), {anchor.calibrations[name].auc:.3f} (with the n-gram classifier)"
+                if anchor
+                else "",
             )
-        self._encoder, self._profiles = encoder, profiles
+        self._encoder, self._profiles, self._anchor = encoder, profiles, anchor
         self._batcher = EncodeBatcher(
             encoder.encode,
             max_batch_tokens=settings.max_batch_tokens,
@@ -110,6 +132,9 @@ class StyleScorer:
                 name: {"books": p.books, "windows": p.windows, **p.calibration.to_dict()}
                 for name, p in self._profiles.profiles.items()
             },
+            "classifier": {name: c.to_dict() for name, c in self._anchor.calibrations.items()}
+            if self._anchor
+            else None,
             "reference_calibration": self._profiles.reference_calibration.to_dict(),
         }
 
@@ -120,11 +145,21 @@ class StyleScorer:
         profiles = self._profiles
         target = self._target(request)
         windowed = await asyncio.to_thread(self._split_all, request.texts)
+        rows = _row_ranges(windowed)
+        classifier: NDArray[np.float64] | None = None
         if request.references is None:
             profile = profiles.profiles[target]
             embeddings = unit(await self._embed(request.texts, windowed))
-            directions = [profile.direction] * len(windowed)
-            calibration = profile.calibration
+            similarity = (embeddings @ profile.direction).astype(np.float64)
+            if self._anchor is None:
+                window_scores = profile.calibration.apply(similarity)
+            else:
+                classifier = await asyncio.to_thread(
+                    self._anchor.classifier.decision,
+                    _window_texts(request.texts, windowed),
+                    target,
+                )
+                window_scores = self._anchor.calibrations[target].apply(similarity, classifier)
         else:
             references = await asyncio.to_thread(self._split_all, request.references)
             empty = [i for i, r in enumerate(references) if not r.windows]
@@ -133,16 +168,23 @@ class StyleScorer:
             embeddings = profiles.centre(
                 await self._embed(request.texts + request.references, windowed + references)
             )
-            reference_rows = embeddings[sum(len(w.windows) for w in windowed) :]
-            directions = [
-                unit(reference_rows[a:b].mean(axis=0)) for a, b in _row_ranges(references)
-            ]
-            calibration = profiles.reference_calibration
+            reference_rows = embeddings[rows[-1][1] if rows else 0 :]
+            similarity = np.concatenate(
+                [np.zeros(0)]
+                + [
+                    (embeddings[a:b] @ unit(reference_rows[c:d].mean(axis=0))).astype(np.float64)
+                    for (a, b), (c, d) in zip(rows, _row_ranges(references), strict=True)
+                ]
+            )
+            window_scores = profiles.reference_calibration.apply(similarity)
         scores, details = [], []
-        rows = _row_ranges(windowed)
-        for split, (a, b), direction in zip(windowed, rows, directions, strict=True):
-            similarity = (embeddings[a:b] @ direction).astype(np.float64)
-            score, windows = _score_text(split, similarity, calibration)
+        for split, (a, b) in zip(windowed, rows, strict=True):
+            score, windows = _score_text(
+                split,
+                similarity[a:b],
+                window_scores[a:b],
+                None if classifier is None else classifier[a:b],
+            )
             scores.append(score)
             details.append(
                 StyleDetails(
@@ -157,9 +199,7 @@ class StyleScorer:
     async def _embed(self, texts: list[str], splits: list[WindowedText]) -> NDArray[np.float32]:
         """Raw embeddings of every window of every text, in order, through the batcher."""
         assert self._batcher is not None and self._profiles is not None
-        windows = [
-            text[w.start : w.end] for text, s in zip(texts, splits, strict=True) for w in s.windows
-        ]
+        windows = _window_texts(texts, splits)
         if not windows:
             return np.zeros((0, self._profiles.background.size), dtype=np.float32)
         tokens = [w.tokens for s in splits for w in s.windows]
@@ -203,15 +243,29 @@ class StyleScorer:
 
 
 def _score_text(
-    split: WindowedText, similarity: NDArray[np.float64], calibration: Calibration
+    split: WindowedText,
+    similarity: NDArray[np.float64],
+    window_scores: NDArray[np.float64],
+    classifier: NDArray[np.float64] | None,
 ) -> tuple[float, list[WindowScore]]:
-    window_scores = calibration.apply(similarity)
     weights = np.array([w.tokens for w in split.windows], dtype=np.float64)
     windows = [
-        WindowScore(start=w.start, end=w.end, tokens=w.tokens, similarity=float(s), score=float(p))
-        for w, s, p in zip(split.windows, similarity, window_scores, strict=True)
+        WindowScore(
+            start=w.start,
+            end=w.end,
+            tokens=w.tokens,
+            similarity=float(similarity[i]),
+            classifier=None if classifier is None else float(classifier[i]),
+            score=float(window_scores[i]),
+        )
+        for i, w in enumerate(split.windows)
     ]
     return weighted_geometric_mean(window_scores, weights), windows
+
+
+def _window_texts(texts: list[str], splits: list[WindowedText]) -> list[str]:
+    """The text of every window of every text, in order."""
+    return [text[w.start : w.end] for text, s in zip(texts, splits, strict=True) for w in s.windows]
 
 
 def _row_ranges(splits: list[WindowedText]) -> list[tuple[int, int]]:

@@ -43,6 +43,20 @@ class StyleSettings(ServiceSettings):
     windows_per_negative: int = Field(
         default=96, ge=2, description="Windows sampled per negative text file."
     )
+    classifier: bool = Field(
+        default=True,
+        description="Combine the encoder with an n-gram authorship classifier fitted on the "
+        "books (profile mode); false = the encoder's discriminant alone.",
+    )
+    classifier_windows_per_book: int = Field(
+        default=120, ge=2, description="Windows per book that train the n-gram classifier."
+    )
+    classifier_windows_per_negative: int = Field(
+        default=400, ge=4, description="Windows per negative text file for the classifier."
+    )
+    classifier_folds: int = Field(
+        default=5, ge=2, description="Folds of books for the classifier's held-out scores."
+    )
     window_overlap_tokens: int = Field(default=32, ge=0)
     encode_batch_size: int = Field(default=32, ge=1)
     max_batch_tokens: int = Field(

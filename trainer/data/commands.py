@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from trainer.data.gutenberg_settings import GutenbergSettings
+
 data_app = typer.Typer(no_args_is_help=True, help="Data: books to datasets.")
 
 
@@ -48,3 +50,166 @@ def data_grpo_prompts(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"train {sizes['train']} rows, test {sizes['test']} rows -> {out}")
+
+
+@data_app.command("download")
+def data_download(
+    out: Annotated[
+        Path, typer.Option(help="Books folder to fill: AUTHOR--TITLE.txt files and manifest.csv.")
+    ] = Path("data/books"),
+    author: Annotated[
+        str | None, typer.Option(help='Author to find in the catalog, e.g. "Mark Twain".')
+    ] = None,
+    ids: Annotated[str | None, typer.Option(help="Gutenberg ebook numbers, e.g. 76,74.")] = None,
+    from_folder: Annotated[
+        Path | None, typer.Option(help="Copy this folder of AUTHOR--TITLE.txt books instead.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Most books to take with --author.")] = 20,
+    mirror: Annotated[
+        str, typer.Option(envvar="STYLEGRPO_GUTENBERG_MIRROR", help="Gutenberg mirror base URL.")
+    ] = GutenbergSettings.mirror,
+    catalog: Annotated[
+        str, typer.Option(envvar="STYLEGRPO_GUTENBERG_CATALOG", help="Gutendex-style API URL.")
+    ] = GutenbergSettings.catalog,
+    delay: Annotated[
+        float, typer.Option(min=0, help="Seconds to pause between downloads.")
+    ] = GutenbergSettings.delay_s,
+    retries: Annotated[
+        int, typer.Option(min=0, help="Retries per request on network errors, 429 and 5xx.")
+    ] = GutenbergSettings.max_retries,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to wait for a response.")
+    ] = GutenbergSettings.timeout_s,
+) -> None:
+    """Download Project Gutenberg books by --author or --ids, or copy --from-folder."""
+    from trainer.data.gutenberg import (
+        copy_local_books,
+        download_author,
+        download_ids,
+        parse_ebook_ids,
+    )
+    from trainer.data.gutendex import CatalogError
+
+    if sum(option is not None for option in (author, ids, from_folder)) != 1:
+        raise typer.BadParameter("give exactly one of --author, --ids or --from-folder")
+    try:
+        ebook_ids = parse_ebook_ids(ids) if ids is not None else []
+        settings = GutenbergSettings(
+            mirror=mirror, catalog=catalog, delay_s=delay, timeout_s=timeout, max_retries=retries
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    try:
+        if from_folder is not None:
+            report = copy_local_books(from_folder, out)
+        elif author is not None:
+            report = download_author(author, limit, out, settings)
+        else:
+            report = download_ids(ebook_ids, out, settings)
+    except (CatalogError, FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for key, reason in report.failed.items():
+        typer.echo(f"failed {key}: {reason}", err=True)
+    words = sum(entry.words for entry in report.written + report.kept)
+    typer.echo(
+        f"{len(report.written)} books written, {len(report.kept)} already there, "
+        f"{len(report.failed)} failed; {words} words -> {out}"
+    )
+    if report.books == 0:
+        typer.echo("error: no book was downloaded; see the failures above", err=True)
+        raise typer.Exit(1)
+
+
+@data_app.command("build-sft")
+def data_build_sft(
+    source: Annotated[
+        str, typer.Option(help="JSONL file, `datasets` folder, `data chunk` folder or Hub id.")
+    ],
+    out: Annotated[Path, typer.Option(help="Where to write the SFT dataset folder.")],
+    tokenizer: Annotated[
+        str | None, typer.Option(help="Also write a `text` column in this model's chat format.")
+    ] = None,
+    test_fraction: Annotated[
+        float, typer.Option(min=0.0, max=0.99, help="Share held out for test, by whole prompts.")
+    ] = 0.1,
+    prompt_field: Annotated[str, typer.Option(help="The source's prompt field.")] = "prompt",
+    story_field: Annotated[
+        str | None, typer.Option(help="The source's story field (default: story, else completion).")
+    ] = None,
+    chunks_author: Annotated[
+        str | None, typer.Option(help="With a `data chunk` folder: whose chunks to use.")
+    ] = None,
+    author_name: Annotated[str, typer.Option(help="Author as the prompt names it.")] = "Mark Twain",
+    seed: Annotated[int, typer.Option(help="Seed of the train/test split.")] = 0,
+) -> None:
+    """Prompt/completion records ending with `THE END.`, split into train and test by prompt."""
+    from trainer.data.sft_records import build_sft_records
+    from trainer.data.story_sources import StorySourceError
+
+    try:
+        summary = build_sft_records(
+            source, out, tokenizer=tokenizer, test_fraction=test_fraction,
+            prompt_field=prompt_field, story_field=story_field, chunks_author=chunks_author,
+            author_name=author_name, seed=seed,
+        )  # fmt: skip
+    except (StorySourceError, OSError) as exc:  # OSError: a tokenizer that cannot be loaded
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"train {summary['train']} records, test {summary['test']} records -> {out}")
+
+
+@data_app.command("build-style-pairs")
+def data_style_pairs(
+    chunks: Annotated[Path, typer.Option(help="A folder written by `data chunk`.")],
+    out: Annotated[Path, typer.Option(help="Where to write the pair dataset.")],
+    negative_texts: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Generic LLM-written prose (JSONL with `text`), a negative author; repeatable."
+        ),
+    ] = None,
+    min_words: Annotated[int, typer.Option(min=1, help="Fewest words per passage.")] = 220,
+    max_words: Annotated[int, typer.Option(min=1, help="Most words per passage.")] = 420,
+    ratios: Annotated[
+        str, typer.Option(help="Fractions of sentences replaced in perturbed passages.")
+    ] = "0.25,0.5,0.75",
+    same_author_score: Annotated[float, typer.Option(help="Score of same-author pairs.")] = 1.0,
+    perturbed_share: Annotated[float, typer.Option(help="Share of perturbed pairs.")] = 0.25,
+    llm_negative_share: Annotated[
+        float, typer.Option(help="Share of negatives against the LLM prose.")
+    ] = 0.5,
+    validation_fraction: Annotated[
+        float, typer.Option(help="Share of books for validation.")
+    ] = 0.15,
+    test_fraction: Annotated[float, typer.Option(help="Share of books for test.")] = 0.15,
+    max_train_pairs: Annotated[int, typer.Option(min=2)] = 20_000,
+    max_eval_pairs: Annotated[
+        int, typer.Option(min=2, help="Cap for validation and test.")
+    ] = 2_000,
+    perturbed_in_test: Annotated[
+        bool, typer.Option(help="Also perturbed pairs in test (the original tests originals only).")
+    ] = False,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Scored passage pairs (`sentence1`, `sentence2`, `score`) for the style encoder, by book."""
+    from trainer.data.style_pairs import StylePairsSettings, build_style_pairs
+
+    try:
+        settings = StylePairsSettings(
+            min_words=min_words, max_words=max_words,
+            replace_ratios=tuple(float(r) for r in ratios.split(",")),
+            same_author_score=same_author_score, perturbed_share=perturbed_share,
+            llm_negative_share=llm_negative_share, validation_fraction=validation_fraction,
+            test_fraction=test_fraction, max_train_pairs=max_train_pairs,
+            max_eval_pairs=max_eval_pairs, perturbed_in_test=perturbed_in_test, seed=seed,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    try:
+        summary = build_style_pairs(chunks, negative_texts or [], out, settings)
+    except (FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    sizes = ", ".join(f"{name} {split['pairs']}" for name, split in summary["splits"].items())
+    typer.echo(f"pairs: {sizes} -> {out}")

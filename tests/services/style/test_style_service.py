@@ -100,6 +100,17 @@ def test_info_reports_the_fitted_calibration(style_url: str) -> None:
     assert twain["auc"] > 0.8 and twain["slope"] > 0
     assert twain["same_mean"] > twain["other_mean"]
     assert info.scorer["window_tokens"] == 254
+    stacked = info.scorer["classifier"]["mark-twain"]
+    assert stacked["auc"] >= stacked["similarity_auc"] and stacked["classifier_weight"] > 0
+
+
+def test_profile_windows_carry_the_classifiers_log_odds(
+    style_url: str, twain_passages: list[str], doyle_passages: list[str]
+) -> None:
+    body = score(style_url, [twain_passages[0], doyle_passages[0]], details=True).json()
+    twain, doyle = ([w["classifier"] for w in details["windows"]] for details in body["details"])
+    assert all(value is not None for value in twain + doyle)
+    assert sum(twain) / len(twain) > sum(doyle) / len(doyle)
 
 
 def test_client_surfaces_the_services_message(style_url: str) -> None:

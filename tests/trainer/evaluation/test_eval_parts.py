@@ -1,0 +1,120 @@
+"""The evaluation's fast parts: prompt loading, the resumable completions file, the CLI's errors."""
+
+from __future__ import annotations
+
+import doctest
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from services.launcher import free_port
+from shared.cli import app
+from trainer.evaluation import commands, generation, prompts, table
+from trainer.evaluation.completions import CompletionsStore
+from trainer.evaluation.generation import Completion, Job, SamplingSettings
+from trainer.evaluation.prompts import PromptRow, load_prompt_rows
+from trainer.evaluation.run import EvaluationSetup, ModelToEvaluate, evaluate
+from trainer.reward_config import default_rewards
+
+
+class RecordingGenerator:
+    """Writes `story ROW-SAMPLE` for each job and remembers which jobs it was given: the store
+    is code around the model, so the model itself is not what is tested here."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[int, int]] = []
+
+    def describe(self) -> dict[str, str]:
+        return {"backend": "recording", "model": "none"}
+
+    def generate(self, jobs: list[Job], on_done: Callable[[Completion], None]) -> None:
+        for job in reversed(jobs):  # any order: the store must put them back in order
+            self.jobs.append((job.row, job.sample))
+            on_done(Completion(job.row, job.sample, f"story {job.row}-{job.sample}", 3, False))
+
+
+ROWS = [
+    PromptRow(messages=[{"role": "user", "content": f"Tell tale {i}."}], columns={})
+    for i in range(2)
+]
+
+
+@pytest.mark.parametrize("module", [commands, generation, prompts, table])
+def test_doctests_pass(module: object) -> None:
+    assert doctest.testmod(module).failed == 0  # type: ignore[arg-type]
+
+
+def test_the_store_generates_only_what_is_missing_and_drops_a_torn_line(tmp_path: Path) -> None:
+    identity = {"model": "m", "sampling": {"seed": 0}}
+    first = RecordingGenerator()
+    records = CompletionsStore(tmp_path / "m", identity).complete(first, ROWS, num_samples=1)
+    assert first.jobs == [(1, 0), (0, 0)]
+    assert [r["completion"] for r in records] == ["story 0-0", "story 1-0"]
+    assert records[0]["prompt"] == "Tell tale 0."
+    path = tmp_path / "m" / "completions.jsonl"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"row": 0, "sample": 1, "compl')  # a crash in the middle of a line
+
+    second = RecordingGenerator()
+    records = CompletionsStore(tmp_path / "m", identity).complete(second, ROWS, num_samples=2)
+    assert sorted(second.jobs) == [(0, 1), (1, 1)]
+    assert [(r["row"], r["sample"]) for r in records] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 4 and all(json.loads(line) for line in lines)
+
+
+def test_the_store_refuses_completions_generated_differently(tmp_path: Path) -> None:
+    CompletionsStore(tmp_path, {"model": "a", "seed": 0}).complete(
+        RecordingGenerator(), ROWS, num_samples=1
+    )
+    with pytest.raises(ValueError, match=r"generated differently \(model: 'a' -> 'b'\)"):
+        CompletionsStore(tmp_path, {"model": "b", "seed": 0})
+
+
+def test_prompt_files_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"test\.jsonl"):
+        load_prompt_rows(tmp_path)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "ok"}\n{"sample_text": "no prompt"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.jsonl:2: each row needs a `prompt`"):
+        load_prompt_rows(bad)
+    bad.write_text('{"prompt": "ok"}\n{"prompt": \n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.jsonl:2: not a JSON line"):
+        load_prompt_rows(bad)
+
+
+def test_sampling_settings_name_every_bad_value() -> None:
+    with pytest.raises(ValueError, match=r"max_new_tokens must be >= 1.*top_p must be in"):
+        SamplingSettings(max_new_tokens=0, top_p=1.5)
+
+
+def test_two_models_need_distinct_names(tmp_path: Path) -> None:
+    sampling = SamplingSettings()
+    setup = EvaluationSetup(
+        prompts=tmp_path, out=tmp_path, rewards=default_rewards(), books=tmp_path, author="x"
+    )
+    twins = [
+        ModelToEvaluate("final", "a/final", sampling),
+        ModelToEvaluate("final", "b/final", sampling),
+    ]
+    with pytest.raises(ValueError, match=r"distinct names.*\['final', 'final'\].*--name2"):
+        evaluate(twins, setup)
+
+
+def test_eval_names_each_unreachable_service_before_generating(tmp_path: Path) -> None:
+    (tmp_path / "test.jsonl").write_text('{"prompt": "Tell a tale."}\n', encoding="utf-8")
+    urls = [f"http://127.0.0.1:{free_port()}" for _ in range(3)]
+    args = [
+        "eval", "--prompts", str(tmp_path), "--model", "no/such-model",
+        "--out", str(tmp_path / "out"), "--books", str(tmp_path),
+        "--style-url", urls[0], "--judge-url", urls[1], "--completeness-url", urls[2],
+    ]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    for url, service in zip(urls, ["style", "judge", "completeness"], strict=True):
+        assert f"the {service} service at {url} is unreachable" in result.output
+    assert "stylegrpo serve judge" in result.output
+    assert not (tmp_path / "out").exists(), "nothing is generated while a service is down"

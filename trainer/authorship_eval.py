@@ -1,0 +1,253 @@
+"""Stage 1's authorship evaluator: does the style score tell an author's unseen books apart?
+
+Some books of every author are held out; the style scorer (the service's own `StyleScorer`, so
+windowing, profiles, classifier and aggregation are exactly what training is rewarded with) is
+built from the rest, then scores 220-420-word passages of the held-out books and of held-out
+LLM-written prose. Reported: ROC AUC of the author's passages against other authors' passages
+(all together and each author) and against the LLM-written passages.
+
+    stylegrpo eval-authorship --books ../shared/corpus/books \\
+        --negative-texts ../shared/corpus/llm-generic-paragraphs.jsonl --out runs/authorship
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from services.common.calibration import roc_auc
+from services.style.corpus import Book, find_books
+from shared.files import replaced_folder
+from trainer.data.chunking import chunk_book
+from trainer.data.cleaning import paragraphs
+
+SCORE_BATCH = 16
+
+
+@dataclass(frozen=True)
+class AuthorshipTest:
+    """What is held out and how passages are cut from it."""
+
+    author: str = "mark-twain"
+    held_out_fraction: float = 0.2
+    held_out_titles: tuple[str, ...] = ()
+    negative_held_out_fraction: float = 0.25
+    min_words: int = 220
+    max_words: int = 420
+    passages_per_book: int = 40
+    prose_passages: int = 120
+    seed: int = 0
+
+
+@dataclass
+class AuthorshipResult:
+    """AUCs of one scorer variant on the held-out passages."""
+
+    variant: str
+    model: str
+    classifier: bool
+    auc_vs_authors: float
+    auc_vs_llm: float | None
+    auc_per_author: dict[str, float]
+    mean_score: dict[str, float] = field(default_factory=dict)
+
+
+def choose_held_out(books: list[Book], test: AuthorshipTest) -> list[Book]:
+    """The named titles, or per author a seeded `held_out_fraction` of its books (at least one,
+    and never all of them)."""
+    if test.held_out_titles:
+        chosen = [b for b in books if b.title in test.held_out_titles]
+        missing = set(test.held_out_titles) - {b.title for b in chosen}
+        if missing:
+            raise ValueError(f"held-out titles not among the books: {', '.join(sorted(missing))}")
+        return chosen
+    rng = random.Random(test.seed)
+    chosen = []
+    for author in sorted({b.author for b in books}):
+        own = [b for b in books if b.author == author]
+        if len(own) < 2:
+            continue
+        count = min(len(own) - 1, max(1, math.ceil(test.held_out_fraction * len(own))))
+        chosen += rng.sample(own, count)
+    return chosen
+
+
+def book_passages(book: Book, test: AuthorshipTest) -> list[str]:
+    """Up to `passages_per_book` passages of `min_words`..`max_words` words, spread evenly."""
+    chunks = chunk_book(book.author, book.title, paragraphs(book.read_text()), test.max_words)
+    usable = [c.text for c in chunks if c.words >= test.min_words]
+    if len(usable) > test.passages_per_book:
+        step = len(usable) / test.passages_per_book
+        usable = [usable[int(i * step)] for i in range(test.passages_per_book)]
+    return usable
+
+
+def prose_passages(records: list[str], test: AuthorshipTest) -> list[str]:
+    """Consecutive paragraphs joined until a passage reaches `min_words`; a passage never goes
+    past `max_words` (a paragraph longer than that on its own is left out)."""
+    passages: list[str] = []
+    current: list[str] = []
+    count = 0
+    for text in records:
+        size = len(text.split())
+        if size > test.max_words:
+            continue
+        if current and count + size > test.max_words:
+            current, count = [], 0
+        current.append(text)
+        count += size
+        if count >= test.min_words:
+            passages.append("\n\n".join(current))
+            current, count = [], 0
+    return passages
+
+
+def read_records(path: Path) -> list[str]:
+    """The `text` of every JSONL record, or the paragraphs of a `.txt` file."""
+    raw = path.read_text(encoding="utf-8")
+    if path.suffix == ".jsonl":
+        return [str(json.loads(line)["text"]) for line in raw.splitlines() if line.strip()]
+    return [p.strip() for p in raw.split("\n\n") if p.strip()]
+
+
+def evaluate_authorship(
+    books_dir: Path,
+    negative_texts: Path | None,
+    out_dir: Path,
+    *,
+    models: list[str | None],
+    test: AuthorshipTest,
+    cache_dir: Path | None = None,
+) -> list[AuthorshipResult]:
+    """Score held-out passages with each model, encoder alone and with the n-gram classifier;
+    write `authorship.json` and `authorship.md` into `out_dir`."""
+    books = find_books(books_dir)
+    if test.author not in {b.author for b in books}:
+        raise ValueError(f"no books by {test.author!r} in {books_dir}")
+    held_out = choose_held_out(books, test)
+    if not any(b.author == test.author for b in held_out):
+        raise ValueError(f"{test.author!r} needs two or more books: one is held out")
+    training = [b for b in books if b not in held_out]
+    records = read_records(negative_texts) if negative_texts else []
+    cut = len(records) - int(len(records) * test.negative_held_out_fraction)
+    passages = [(b.author, p) for b in held_out for p in book_passages(b, test)]
+    passages += [("llm", p) for p in prose_passages(records[cut:], test)[: test.prose_passages]]
+    results = []
+    with replaced_folder(out_dir) as staging:
+        books_copy = staging / "training-books"
+        books_copy.mkdir()
+        for book in training:
+            (books_copy / f"{book.author}--{book.title}.txt").symlink_to(book.path.resolve())
+        negatives = []
+        if records:
+            negatives.append(staging / "training-negatives.jsonl")
+            negatives[0].write_text("".join(json.dumps({"text": r}) + "\n" for r in records[:cut]))
+        for model in models:
+            for classifier in (False, True):
+                scores = _score(books_copy, negatives, model, classifier, test.author, passages,
+                                cache_dir)  # fmt: skip
+                results.append(_result(model, classifier, test.author, passages, scores))
+        for link in books_copy.iterdir():
+            link.unlink()
+        books_copy.rmdir()
+        for path in negatives:
+            path.unlink()
+        names = [f"{b.author}--{b.title}" for b in held_out]
+        counts = {a: sum(1 for x, _ in passages if x == a) for a, _ in passages}
+        summary = {
+            "test": asdict(test),
+            "held_out_books": names,
+            "passages": counts,
+            "results": [asdict(r) for r in results],
+        }
+        (staging / "authorship.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (staging / "authorship.md").write_text(format_results(results, names, counts))
+    return results
+
+
+def _score(
+    books_dir: Path,
+    negatives: list[Path],
+    model: str | None,
+    classifier: bool,
+    author: str,
+    passages: list[tuple[str, str]],
+    cache_dir: Path | None,
+) -> np.ndarray:
+    from services.style.scorer import StyleScorer
+    from services.style.settings import StyleSettings
+    from shared.schemas import ScoreRequest
+
+    settings = StyleSettings(
+        books_dir=books_dir,
+        negative_texts=negatives,
+        model=model,
+        classifier=classifier,
+        default_profile=author,
+    )
+    if cache_dir:
+        settings = settings.model_copy(update={"cache_dir": cache_dir})
+    scorer = StyleScorer(settings)
+    scorer.load()
+    texts = [p for _, p in passages]
+
+    async def score_all() -> list[float]:
+        scores: list[float] = []
+        try:
+            for start in range(0, len(texts), SCORE_BATCH):
+                request = ScoreRequest(texts=texts[start : start + SCORE_BATCH], profile=author)
+                scores += (await scorer.score(request)).scores
+        finally:
+            await scorer.aclose()
+        return scores
+
+    return np.array(asyncio.run(score_all()))
+
+
+def _result(
+    model: str | None,
+    classifier: bool,
+    author: str,
+    passages: list[tuple[str, str]],
+    scores: np.ndarray,
+) -> AuthorshipResult:
+    owners = np.array([a for a, _ in passages])
+    own = scores[owners == author]
+    others = sorted(set(owners.tolist()) - {author, "llm"})
+    other_authors = scores[(owners != author) & (owners != "llm")]
+    llm = scores[owners == "llm"]
+    return AuthorshipResult(
+        variant=("encoder + n-gram classifier" if classifier else "encoder discriminant"),
+        model=model or "embedded all-MiniLM-L6-v2",
+        classifier=classifier,
+        auc_vs_authors=roc_auc(own, other_authors),
+        auc_vs_llm=roc_auc(own, llm) if len(llm) else None,
+        auc_per_author={o: roc_auc(own, scores[owners == o]) for o in others},
+        mean_score={o: float(scores[owners == o].mean()) for o in sorted(set(owners.tolist()))},
+    )
+
+
+def format_results(
+    results: list[AuthorshipResult], held_out: list[str], passages: dict[str, int]
+) -> str:
+    """A markdown table of the AUCs, with what was held out."""
+    lines = [
+        "# Authorship on held-out books",
+        "",
+        f"Held out: {', '.join(held_out)}  ",
+        f"Passages: {', '.join(f'{a} {n}' for a, n in passages.items())}",
+        "",
+        "| model | scorer | AUC vs other authors | AUC vs LLM prose | per author |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        per_author = ", ".join(f"{a} {v:.3f}" for a, v in r.auc_per_author.items())
+        llm = f"{r.auc_vs_llm:.3f}" if r.auc_vs_llm is not None else "-"
+        lines.append(f"| {r.model} | {r.variant} | {r.auc_vs_authors:.3f} | {llm} | {per_author} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,156 @@
+"""An evaluation run: check the services, generate (resumably), score, write the results.
+
+`OUT/NAME/completions.jsonl` holds each model's completions (appended as generated, so a rerun
+generates only what is missing) and `OUT/NAME/generation.json` how they were generated;
+`OUT/results/` (replaced whole) holds `results.csv`, `results.md`, `scores.csv` (every
+completion's measures) and one PNG per measure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from shared.files import replaced_folder
+from trainer.evaluation.completions import CompletionsStore
+from trainer.evaluation.generation import Generator, SamplingSettings
+from trainer.evaluation.plots import plot_measures
+from trainer.evaluation.prompts import load_prompt_rows, prompts_fingerprint
+from trainer.evaluation.scoring import check_services, score_completions
+from trainer.evaluation.table import DESCRIPTIONS, markdown_table, summarize, write_csv
+from trainer.reward_config import RewardSpec
+from trainer.stylometry import StylometryProfile
+
+RESULTS_FOLDER = "results"
+# Measures that are scores or shares in 0..1 (the rewards' names are added per run).
+UNIT_INTERVAL = {"total", "stylometry", "truncated"}
+
+
+@dataclass(frozen=True)
+class ModelToEvaluate:
+    """A model under a name of its own (its folder and column), and how to sample it."""
+
+    name: str
+    model: str
+    sampling: SamplingSettings
+
+
+@dataclass(frozen=True)
+class EvaluationSetup:
+    """What every model of a run is evaluated on, and with what."""
+
+    prompts: Path
+    out: Path
+    rewards: list[RewardSpec]
+    books: Path
+    author: str
+    split: str = "test"
+    limit: int | None = None
+    num_samples: int = 1
+    batch_size: int = 8
+    cache_dir: Path = Path.home() / ".cache" / "stylegrpo"
+    server_url: str | None = None
+    server_api_key: str | None = None
+
+
+def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
+    """Evaluate each model on the same prompts; return the results folder."""
+    names = [m.name for m in models]
+    if not models or len(set(names)) < len(names) or RESULTS_FOLDER in names:
+        raise ValueError(
+            f"need one or more models with distinct names other than {RESULTS_FOLDER!r}; got "
+            f"{names} (set --name / --name2)"
+        )
+    if setup.num_samples < 1 or (setup.limit is not None and setup.limit < 1):
+        raise ValueError("num_samples and limit must be >= 1")
+    all_rows = load_prompt_rows(setup.prompts, setup.split)
+    rows = all_rows[: setup.limit]
+    # Fail before generating, which can take hours, not after.
+    asyncio.run(check_services(setup.rewards))
+    stylometry = StylometryProfile.from_books(setup.books, setup.author)
+    scores: dict[str, list[dict[str, Any]]] = {}
+    for spec in models:
+        generator = _generator(spec, setup)
+        identity = {
+            **generator.describe(),
+            "sampling": asdict(spec.sampling),
+            "prompts": prompts_fingerprint(all_rows),
+            "split": setup.split,
+        }
+        store = CompletionsStore(setup.out / spec.name, identity)
+        completions = store.complete(generator, rows, setup.num_samples)
+        del generator  # a local model's memory goes before the next one loads
+        scores[spec.name] = score_completions(setup.rewards, completions, rows, stylometry)
+    measures = [
+        *(r.name for r in setup.rewards),
+        "total",
+        "stylometry",
+        "stylometry_delta",
+        "words",
+        "truncated",
+    ]
+    table = summarize(scores, measures)
+    with replaced_folder(setup.out / RESULTS_FOLDER) as staging:
+        write_csv(staging / "results.csv", table)
+        write_csv(
+            staging / "scores.csv",
+            [{"model": name, **row} for name, scored in scores.items() for row in scored],
+        )
+        plots = plot_measures(
+            scores, measures, staging, unit_interval=UNIT_INTERVAL | {r.name for r in setup.rewards}
+        )
+        (staging / "results.md").write_text(
+            _page(models, setup, len(rows), table, list(plots)), encoding="utf-8"
+        )
+    return setup.out / RESULTS_FOLDER
+
+
+def _generator(spec: ModelToEvaluate, setup: EvaluationSetup) -> Generator:
+    if setup.server_url:
+        from trainer.evaluation.server_generator import OpenAIChatGenerator
+
+        return OpenAIChatGenerator(
+            setup.server_url,
+            spec.model,
+            spec.sampling,
+            concurrency=setup.batch_size,
+            api_key=setup.server_api_key,
+        )
+    from trainer.evaluation.local_generator import TransformersGenerator
+
+    return TransformersGenerator(
+        spec.model, spec.sampling, batch_size=setup.batch_size, cache_dir=setup.cache_dir
+    )
+
+
+def _page(
+    models: list[ModelToEvaluate],
+    setup: EvaluationSetup,
+    rows: int,
+    table: list[dict[str, Any]],
+    plotted: list[str],
+) -> str:
+    names = [m.name for m in models]
+    lines = ["# Evaluation", ""]
+    lines += [
+        f"- **{m.name}**: `{m.model}`, sampling {json.dumps(asdict(m.sampling))}" for m in models
+    ]
+    lines += [
+        f"- prompts: `{setup.prompts}` ({setup.split}), {rows} rows, {setup.num_samples} "
+        f"completion(s) per row; stylometry against `{setup.author}` from `{setup.books}`",
+        "",
+        markdown_table(table, names),
+        "",
+    ]
+    weights = ", ".join(f"{r.name} {r.weight:g}" for r in setup.rewards)
+    for row in table:
+        described = DESCRIPTIONS.get(row["metric"], "")
+        lines.append(
+            f"- `{row['metric']}`: {described}"
+            + (f" ({weights})" if row["metric"] == "total" else "")
+        )
+    lines += ["", *(f"![{measure}]({measure}.png)" for measure in plotted), ""]
+    return "\n".join(lines)

@@ -1,0 +1,200 @@
+"""Fine-tune the sentence-transformer that judges style (stage 1) on scored passage pairs.
+
+    stylegrpo data build-style-pairs --chunks data/chunks \\
+        --negative-texts ../shared/corpus/llm-generic-paragraphs.jsonl --out data/style-pairs
+    stylegrpo train style-encoder --config configs/style_encoder_cpu_smoke.yaml   # CPU, minutes
+    stylegrpo train style-encoder --config configs/style_encoder_twain.yaml       # 1 GPU
+    stylegrpo train style-encoder --config configs/style_encoder_twain.yaml --resume true
+    accelerate launch --config_file configs/accelerate/4gpu_ddp.yaml -m trainer.style_encoder \\
+        --config configs/style_encoder_twain.yaml
+
+The validation split's `EmbeddingSimilarityEvaluator` (Spearman of cosine vs score) picks the
+best checkpoint and stops training early. The run folder holds `config.yaml`, `checkpoints/`,
+the best model in `model/` (the style service's `STYLE_MODEL`) and `metrics.json`: both
+evaluators' results for the base model and for the trained one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shared.files import replaced_folder
+from trainer.config import ConfigError
+from trainer.style_encoder_config import StyleEncoderConfig, load_style_encoder_config
+from trainer.style_losses import PairsDataError, batch_sampler, build_loss, training_columns
+
+log = logging.getLogger(__name__)
+
+PAIR_COLUMNS = {"sentence1", "sentence2", "score", "kind", "author1", "author2"}
+EVAL_SPLITS = ("validation", "test")
+BEST_METRIC = "eval_validation_spearman_cosine"
+# Set by the run itself: best-model selection and early stopping depend on them.
+RESERVED_ARGUMENTS = ("output_dir", "load_best_model_at_end", "metric_for_best_model")
+RUN_DEFAULTS: dict[str, Any] = {
+    "eval_strategy": "epoch",
+    "save_strategy": "epoch",
+    "save_total_limit": 2,
+    "logging_steps": 10,
+    "report_to": "none",
+}
+
+
+def train_style_encoder(config: StyleEncoderConfig) -> Path:
+    """Train as configured; returns the folder of the best model (`OUT/model`)."""
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+    from transformers import EarlyStoppingCallback
+
+    from services.style.encoder import resolve_model  # imports sentence-transformers
+
+    splits = load_pairs(config.pairs)
+    out = config.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    checkpoints = out / "checkpoints"
+    arguments = training_arguments(config, checkpoints)
+    source, name = resolve_model(config.base_model)
+    log.info("loading base model %s", name)
+    model = SentenceTransformer(source)
+    model.max_seq_length = config.max_seq_length
+    evaluators = {split: _evaluator(splits[split], split, config) for split in EVAL_SPLITS}
+    before = {split: _plain(evaluator(model)) for split, evaluator in evaluators.items()}
+    log.info("base model: %s", before)
+    trainer = SentenceTransformerTrainer(
+        model=model,
+        args=arguments,
+        train_dataset=training_columns(splits["train"], config.loss, arguments.seed),
+        loss=build_loss(model, config.loss, triplet_margin=config.triplet_margin),
+        evaluator=evaluators["validation"],
+        callbacks=[
+            EarlyStoppingCallback(
+                early_stopping_patience=config.early_stopping_patience,
+                early_stopping_threshold=config.early_stopping_threshold,
+            )
+        ],
+    )
+    last = _last_checkpoint(checkpoints) if config.resume else None
+    trainer.train(resume_from_checkpoint=last)
+    final = out / "model"
+    if not trainer.is_world_process_zero():  # one process of a multi-GPU launch writes
+        return final
+    trained = trainer.model
+    after = {split: _plain(evaluator(trained)) for split, evaluator in evaluators.items()}
+    with replaced_folder(final) as staging:
+        trained.save(str(staging))
+    metrics = {
+        "base_model": name,
+        "loss": config.loss,
+        "max_seq_length": config.max_seq_length,
+        "pairs": str(config.pairs),
+        "model": str(final),
+        "steps": trainer.state.global_step,
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "best_validation_spearman": trainer.state.best_metric,
+        "before": before,
+        "after": after,
+    }
+    _write_json(out / "metrics.json", metrics)
+    log.info("done: model in %s; test %s -> %s", final, before["test"], after["test"])
+    return final
+
+
+def load_pairs(folder: Path) -> Any:
+    """The pair dataset (`stylegrpo data build-style-pairs`), checked for splits and columns."""
+    from datasets import DatasetDict, load_from_disk
+
+    if not folder.is_dir():
+        raise PairsDataError(
+            f"pairs folder {folder} not found: run `stylegrpo data build-style-pairs`"
+        )
+    splits = load_from_disk(str(folder))
+    if not isinstance(splits, DatasetDict) or not {"train", *EVAL_SPLITS} <= set(splits):
+        raise PairsDataError(f"{folder} must hold train, validation and test splits")
+    for split_name, split in splits.items():
+        missing = PAIR_COLUMNS - set(split.column_names)
+        if missing or len(split) == 0:
+            raise PairsDataError(f"{folder} {split_name}: empty or lacks columns {sorted(missing)}")
+    return splits
+
+
+def training_arguments(config: StyleEncoderConfig, checkpoints: Path) -> Any:
+    """`SentenceTransformerTrainingArguments`: run defaults, the original's hyper-parameters, the
+    config's `training`, then what best-model selection needs."""
+    from sentence_transformers import SentenceTransformerTrainingArguments
+
+    reserved = sorted(set(config.training) & set(RESERVED_ARGUMENTS))
+    if reserved:
+        raise ConfigError(f"training.{reserved[0]} is set by the run; remove it from the config")
+    try:
+        return SentenceTransformerTrainingArguments(
+            **{
+                **RUN_DEFAULTS,
+                "batch_sampler": batch_sampler(config.loss),
+                **config.training_arguments(),
+                "output_dir": str(checkpoints),
+                "load_best_model_at_end": True,
+                "metric_for_best_model": BEST_METRIC,
+                "greater_is_better": True,
+            }
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"training: {exc}") from None
+
+
+def _last_checkpoint(checkpoints: Path) -> str | None:
+    """The newest checkpoint to resume from, if the run has one."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = None
+    if checkpoints.is_dir():
+        last = get_last_checkpoint(str(checkpoints))  # type: ignore[no-untyped-call]
+    log.info("resuming from %s", last or "the start: no checkpoint yet")
+    return last
+
+
+def _evaluator(pairs: Any, name: str, config: StyleEncoderConfig) -> Any:
+    from sentence_transformers.sentence_transformer.evaluation import (
+        EmbeddingSimilarityEvaluator,
+    )
+
+    return EmbeddingSimilarityEvaluator(
+        pairs["sentence1"],
+        pairs["sentence2"],
+        pairs["score"],
+        batch_size=config.eval_batch_size,
+        main_similarity="cosine",
+        name=name,
+        write_csv=False,
+    )
+
+
+def _plain(metrics: dict[str, Any]) -> dict[str, float]:
+    return {key: float(value) for key, value in metrics.items()}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    staging = path.with_name(path.name + ".partial")
+    staging.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(staging, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m trainer.style_encoder --config FILE [--key value ...]` (what accelerate runs)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    path = None
+    if "--config" in args:
+        index = args.index("--config")
+        path = Path(args[index + 1])
+        del args[index : index + 2]
+    logging.basicConfig(level=logging.INFO)
+    train_style_encoder(load_style_encoder_config(path, args))
+
+
+if __name__ == "__main__":
+    main()

@@ -198,3 +198,41 @@ def _plain(value: Any) -> Any:
     if is_dataclass(value):
         return _plain(asdict(value))  # type: ignore[arg-type]
     return value
+
+
+def lora_config(settings: LoraSettings) -> Any:
+    """A peft `LoraConfig` for causal LM training, or None with LoRA off."""
+    if not settings.enabled:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=settings.r,
+        lora_alpha=settings.alpha,
+        lora_dropout=settings.dropout,
+        target_modules=settings.target_modules,
+        task_type="CAUSAL_LM",
+    )
+
+
+def launch_arguments(argv: list[str]) -> tuple[Path | None, list[str]]:
+    """The config file and the overrides of a command line; a bare `--resume` means true.
+
+    >>> launch_arguments(["--config", "c.yaml", "--resume", "--sft.max_steps", "3"])
+    (PosixPath('c.yaml'), ['--resume', 'true', '--sft.max_steps', '3'])
+    >>> launch_arguments(["--resume", "false"])
+    (None, ['--resume', 'false'])
+    """
+    args = list(argv)
+    path = None
+    if "--config" in args:
+        index = args.index("--config")
+        if index + 1 == len(args):
+            raise ConfigError("--config needs a file")
+        path = Path(args[index + 1])
+        del args[index : index + 2]
+    if "--resume" in args:
+        index = args.index("--resume") + 1
+        if index == len(args) or args[index].startswith("--"):
+            args.insert(index, "true")
+    return path, args

@@ -22,7 +22,7 @@ from typing import Any, cast
 import yaml
 
 from trainer.completions_log import COMPLETIONS_LOG, CompletionsRecorder, drop_lines_after
-from trainer.config import RunConfig, load_config
+from trainer.config import RunConfig, launch_arguments, load_config, lora_config
 from trainer.metrics_log import METRICS_LOG, MetricsLogCallback
 from trainer.policy_model import resolve_policy_model
 from trainer.preflight import check_services
@@ -74,7 +74,7 @@ def train(config: RunConfig) -> Path:
         reward_funcs=[cast(Any, function) for function, _ in built],  # TRL accepts async ones
         args=GRPOConfig(**arguments),
         train_dataset=Dataset.from_list(_prompts(config)),
-        peft_config=_lora(config),
+        peft_config=lora_config(config.lora),
         callbacks=[MetricsLogCallback(run_dir / METRICS_LOG)],
     )
     try:
@@ -103,21 +103,6 @@ def _prompts(config: RunConfig) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def _lora(config: RunConfig) -> Any:
-    if not config.lora.enabled:
-        return None
-    from peft import LoraConfig
-
-    settings = config.lora
-    return LoraConfig(
-        r=settings.r,
-        lora_alpha=settings.alpha,
-        lora_dropout=settings.dropout,
-        target_modules=settings.target_modules,
-        task_type="CAUSAL_LM",
-    )
-
-
 def _log_to(path: Path) -> None:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -127,13 +112,8 @@ def _log_to(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """`python -m trainer.grpo --config FILE [--key value ...]` (what accelerate launches)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    path = None
-    if "--config" in args:
-        index = args.index("--config")
-        path = Path(args[index + 1])
-        del args[index : index + 2]
-    train(load_config(path, args))
+    path, overrides = launch_arguments(sys.argv[1:] if argv is None else argv)
+    train(load_config(path, overrides))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import yaml
 
 from shared.files import replaced_folder
 from trainer.completions_log import drop_lines_after
-from trainer.config import ConfigError, LoraSettings
+from trainer.config import ConfigError, launch_arguments, lora_config
 from trainer.metrics_log import METRICS_LOG, MetricsLogCallback
 from trainer.policy_model import resolve_policy_model
 from trainer.sft_config import SftRunConfig, load_sft_config
@@ -155,21 +155,6 @@ def _prompt_completion(split: Any, where: str) -> Any:
     return split.select_columns(list(SFT_COLUMNS))
 
 
-def lora_config(settings: LoraSettings) -> Any:
-    """A peft `LoraConfig` for causal LM training, or None with LoRA off."""
-    if not settings.enabled:
-        return None
-    from peft import LoraConfig
-
-    return LoraConfig(
-        r=settings.r,
-        lora_alpha=settings.alpha,
-        lora_dropout=settings.dropout,
-        target_modules=settings.target_modules,
-        task_type="CAUSAL_LM",
-    )
-
-
 def save_final(trainer: Any, folder: Path, *, merge: bool) -> None:
     """Save the trained model (or adapter; merged when `merge`) to `folder` in one rename."""
     if not trainer.is_world_process_zero():
@@ -188,29 +173,6 @@ def save_final(trainer: Any, folder: Path, *, merge: bool) -> None:
             adapted = AutoPeftModelForCausalLM.from_pretrained(adapter, dtype="auto")
             adapted.merge_and_unload().save_pretrained(staging)
             trainer.processing_class.save_pretrained(staging)
-
-
-def launch_arguments(argv: list[str]) -> tuple[Path | None, list[str]]:
-    """The config file and the overrides of a command line; a bare `--resume` means true.
-
-    >>> launch_arguments(["--config", "c.yaml", "--resume", "--sft.max_steps", "3"])
-    (PosixPath('c.yaml'), ['--resume', 'true', '--sft.max_steps', '3'])
-    >>> launch_arguments(["--resume", "false"])
-    (None, ['--resume', 'false'])
-    """
-    args = list(argv)
-    path = None
-    if "--config" in args:
-        index = args.index("--config")
-        if index + 1 == len(args):
-            raise ConfigError("--config needs a file")
-        path = Path(args[index + 1])
-        del args[index : index + 2]
-    if "--resume" in args:
-        index = args.index("--resume") + 1
-        if index == len(args) or args[index].startswith("--"):
-            args.insert(index, "true")
-    return path, args
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from shared.files import replaced_folder
-from trainer.config import ConfigError
+from trainer.config import ConfigError, launch_arguments
 from trainer.style_encoder_config import StyleEncoderConfig, load_style_encoder_config
 from trainer.style_losses import PairsDataError, batch_sampler, build_loss, training_columns
 
@@ -186,14 +186,9 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """`python -m trainer.style_encoder --config FILE [--key value ...]` (what accelerate runs)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    path = None
-    if "--config" in args:
-        index = args.index("--config")
-        path = Path(args[index + 1])
-        del args[index : index + 2]
+    path, overrides = launch_arguments(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO)
-    train_style_encoder(load_style_encoder_config(path, args))
+    train_style_encoder(load_style_encoder_config(path, overrides))
 
 
 if __name__ == "__main__":

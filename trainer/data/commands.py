@@ -11,22 +11,60 @@ from trainer.data.gutenberg_settings import GutenbergSettings
 
 data_app = typer.Typer(no_args_is_help=True, help="Data: books to datasets.")
 
+PushToHub = Annotated[
+    str | None,
+    typer.Option(
+        "--push-to-hub",
+        metavar="REPO",
+        help="Also upload the dataset to this Hub dataset repo (private; needs HF_TOKEN).",
+    ),
+]
+
+
+def hub_token_or_exit(repo: str | None) -> str | None:
+    """The Hub token when a push is asked for, checked before any work; exit 1 without one."""
+    if repo is None:
+        return None
+    from trainer.data.hub import HubPushError, hub_token
+
+    try:
+        return hub_token()
+    except HubPushError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def push_or_exit(folder: Path, repo: str | None, token: str | None) -> None:
+    """Push the built folder when asked; a failed push exits 1 and leaves the folder in place."""
+    if repo is None or token is None:
+        return
+    from trainer.data.hub import HubPushError, push_dataset
+
+    try:
+        typer.echo(f"pushed -> {push_dataset(folder, repo, token)}")
+    except HubPushError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
 
 @data_app.command("chunk")
 def data_chunk(
     books: Annotated[Path, typer.Option(help="Folder of AUTHOR--TITLE.txt books.")],
     out: Annotated[Path, typer.Option(help="Where to write the dataset folder.")],
     max_words: Annotated[int, typer.Option(min=1, help="Most words per chunk.")] = 1500,
+    push_to_hub: PushToHub = None,
 ) -> None:
     """Clean books (Gutenberg header, licence, notes, headings) and chunk them by paragraph."""
     from trainer.data.chunks import build_chunks
 
+    token = hub_token_or_exit(push_to_hub)
     try:
         summary = build_chunks(books, out, max_words)
     except FileNotFoundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{summary['chunks']} chunks from {summary['books']} books -> {out}")
+    push_or_exit(out, push_to_hub, token)
 
 
 @data_app.command("build-grpo-prompts")
@@ -37,10 +75,12 @@ def data_grpo_prompts(
     author_name: Annotated[str, typer.Option(help="Author as the prompt names it.")] = "Mark Twain",
     chunks_per_plot: Annotated[int, typer.Option(min=1)] = 8,
     test_plots: Annotated[int, typer.Option(min=1)] = 2,
+    push_to_hub: PushToHub = None,
 ) -> None:
     """Plot prompts x the author's reference chunks (`prompt`, `sample_text`), split by plot."""
     from trainer.data.grpo_prompts import build_grpo_prompts
 
+    token = hub_token_or_exit(push_to_hub)
     try:
         sizes = build_grpo_prompts(
             chunks, out, author=author, author_name=author_name,
@@ -50,6 +90,7 @@ def data_grpo_prompts(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"train {sizes['train']} rows, test {sizes['test']} rows -> {out}")
+    push_or_exit(out, push_to_hub, token)
 
 
 @data_app.command("download")
@@ -142,11 +183,13 @@ def data_build_sft(
     ] = None,
     author_name: Annotated[str, typer.Option(help="Author as the prompt names it.")] = "Mark Twain",
     seed: Annotated[int, typer.Option(help="Seed of the train/test split.")] = 0,
+    push_to_hub: PushToHub = None,
 ) -> None:
     """Prompt/completion records ending with `THE END.`, split into train and test by prompt."""
     from trainer.data.sft_records import build_sft_records
     from trainer.data.story_sources import StorySourceError
 
+    token = hub_token_or_exit(push_to_hub)
     try:
         summary = build_sft_records(
             source, out, tokenizer=tokenizer, test_fraction=test_fraction,
@@ -157,6 +200,7 @@ def data_build_sft(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"train {summary['train']} records, test {summary['test']} records -> {out}")
+    push_or_exit(out, push_to_hub, token)
 
 
 @data_app.command("build-style-pairs")
@@ -191,10 +235,12 @@ def data_style_pairs(
         bool, typer.Option(help="Also perturbed pairs in test (the original tests originals only).")
     ] = False,
     seed: Annotated[int, typer.Option()] = 0,
+    push_to_hub: PushToHub = None,
 ) -> None:
     """Scored passage pairs (`sentence1`, `sentence2`, `score`) for the style encoder, by book."""
     from trainer.data.style_pairs import StylePairsSettings, build_style_pairs
 
+    token = hub_token_or_exit(push_to_hub)
     try:
         settings = StylePairsSettings(
             min_words=min_words, max_words=max_words,
@@ -213,3 +259,4 @@ def data_style_pairs(
         raise typer.Exit(1) from None
     sizes = ", ".join(f"{name} {split['pairs']}" for name, split in summary["splits"].items())
     typer.echo(f"pairs: {sizes} -> {out}")
+    push_or_exit(out, push_to_hub, token)

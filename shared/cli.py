@@ -107,7 +107,10 @@ def eval_authorship(
     ] = None,
     model: Annotated[
         list[str] | None,
-        typer.Option(help="Sentence-transformer id/path (repeat to compare; default embedded)."),
+        typer.Option(
+            help="Sentence-transformer id/path, or `embedded` (repeat to compare; default "
+            "embedded)."
+        ),
     ] = None,
     author: Annotated[str, typer.Option(help="The author whose passages are positives.")] = (
         "mark-twain"
@@ -133,7 +136,7 @@ def eval_authorship(
             books,
             negative_texts,
             out,
-            models=[*model] if model else [None],
+            models=[None if m == "embedded" else m for m in model] if model else [None],
             test=test,
             cache_dir=cache_dir,
         )

@@ -1,13 +1,18 @@
-"""Async client for the reward services: batching, bounded retries with backoff, typed errors.
+"""Async client for the reward services: batching, replicas, bounded retries, typed errors.
 
-One `RewardClient` per service. It keeps one pooled `httpx.AsyncClient` per running event
-loop, because TRL calls async reward functions from its own background loop.
+One `RewardClient` per service, on one URL or several (replicas of the same service): a batch is
+split into chunks spread over the healthy replicas (see `shared.replicas`), a chunk whose replica
+fails after its retries is sent to another, and the answers are merged in the original order. It
+keeps one pooled `httpx.AsyncClient` per replica and running event loop, because TRL calls async
+reward functions from its own background loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Sequence
 from typing import Self, TypeVar
 
 import httpx
@@ -20,6 +25,7 @@ from shared.http import (
     RewardServiceError,
     ServiceUnavailableError,
 )
+from shared.replicas import ReplicaCounts, ReplicaPool, ReplicaSlots, replica_urls
 from shared.schemas import InfoResponse, ScoreRequest, ScoreResponse
 
 __all__ = [
@@ -30,15 +36,22 @@ __all__ = [
     "ServiceUnavailableError",
 ]
 
+log = logging.getLogger(__name__)
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class RewardClient:
-    """Async client for one reward service (`/score`, `/info`, `/ready`)."""
+    """Async client for one reward service (`/score`, `/info`, `/ready`) on one or more replicas.
+
+    `urls` is one URL, a comma-separated string of them, or a list. `max_concurrency` bounds the
+    chunks in flight on each replica; a replica that fails a chunk after `max_retries` retries
+    is skipped for `cooldown_s` seconds while another replica is healthy.
+    """
 
     def __init__(
         self,
-        base_url: str,
+        urls: str | Sequence[str],
         *,
         api_key: str | None = None,
         connect_timeout: float = 5.0,
@@ -48,6 +61,7 @@ class RewardClient:
         backoff_max: float = 30.0,
         max_batch: int = 64,
         max_concurrency: int = 4,
+        cooldown_s: float = 30.0,
     ) -> None:
         if max_batch < 1 or max_concurrency < 1:
             raise ValueError(
@@ -56,16 +70,21 @@ class RewardClient:
             )
         self.max_batch = max_batch
         self.max_concurrency = max_concurrency
-        self._http = RetryingHTTP(
-            base_url,
-            headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            max_retries=max_retries,
-            backoff_base=backoff_base,
-            backoff_max=backoff_max,
-        )
-        self.base_url = self._http.base_url
+        replicas = [
+            RetryingHTTP(
+                url,
+                headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                max_retries=max_retries,
+                backoff_base=backoff_base,
+                backoff_max=backoff_max,
+            )
+            for url in replica_urls(urls)
+        ]
+        self._replicas = {http.base_url: http for http in replicas}
+        self.urls = list(self._replicas)
+        self._pool = ReplicaPool(self.urls, cooldown_s=cooldown_s)
 
     async def __aenter__(self) -> Self:
         return self
@@ -74,8 +93,13 @@ class RewardClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pooled connections of the current event loop's HTTP client."""
-        await self._http.aclose()
+        """Close the pooled connections of the current event loop's HTTP clients."""
+        for http in self._replicas.values():
+            await http.aclose()
+
+    def replica_counts(self) -> dict[str, ReplicaCounts]:
+        """Chunks sent to each replica and how many failed, by URL, for logging."""
+        return self._pool.counts()
 
     async def score(
         self,
@@ -94,13 +118,9 @@ class RewardClient:
             request.model_copy(update=_slice_parallel(request, start, start + self.max_batch))
             for start in range(0, len(request.texts), self.max_batch)
         ]
-        gate = asyncio.Semaphore(self.max_concurrency)
-
-        async def send(chunk: ScoreRequest) -> ScoreResponse:
-            async with gate:
-                return await self._score_chunk(chunk)
-
-        tasks = [asyncio.ensure_future(send(chunk)) for chunk in chunks]
+        await self._probe_recovering()
+        slots = ReplicaSlots(self._pool, self.max_concurrency)
+        tasks = [asyncio.ensure_future(self._place(chunk, slots)) for chunk in chunks]
         try:
             answers = await asyncio.gather(*tasks)
         except BaseException:
@@ -121,25 +141,75 @@ class RewardClient:
         )
 
     async def info(self) -> InfoResponse:
-        """Fetch `GET /info`: what the service serves and its limits."""
-        response = await self._http.request("GET", "/info")
-        return _parse(response, InfoResponse)
+        """Fetch `GET /info` from a replica that answers: what the service serves and its limits."""
+        tried: list[str] = []
+        failures: list[ServiceUnavailableError] = []
+        while candidates := self._pool.candidates(exclude=tried):
+            url = candidates[0]
+            try:
+                response = await self._replicas[url].request("GET", "/info")
+            except ServiceUnavailableError as exc:
+                tried.append(url)
+                failures.append(exc)
+                continue
+            return _parse(response, InfoResponse)
+        raise _every_replica_failed(failures)
 
     async def ready(self) -> bool:
-        """Probe `GET /ready` once: True on 200, False on any other answer or no answer."""
-        http = self._http.client()
+        """Probe `GET /ready` on every replica once: True when each answers 200."""
+        return all(await asyncio.gather(*(self._ready(url) for url in self.urls)))
+
+    async def _ready(self, url: str) -> bool:
+        """One replica's `GET /ready`: True on 200, False on any other answer or no answer."""
+        http = self._replicas[url]
         try:
             # A probe should answer fast; waiting the full scoring read timeout defeats it.
-            response = await http.get(
-                f"{self.base_url}/ready", timeout=httpx.Timeout(self._http.timeout.connect)
+            response = await http.client().get(
+                f"{url}/ready", timeout=httpx.Timeout(http.timeout.connect)
             )
         except httpx.TransportError:
             return False
         return response.status_code == 200
 
-    async def _score_chunk(self, chunk: ScoreRequest) -> ScoreResponse:
+    async def _probe_recovering(self) -> None:
+        """Ask the replicas whose cool-down is over whether they are ready, before any work."""
+        # A lone replica takes every chunk whatever its health, so there is nothing to decide.
+        due = self._pool.due() if len(self.urls) > 1 else []
+        answers = await asyncio.gather(*(self._ready(url) for url in due))
+        for url, ready in zip(due, answers, strict=True):
+            if not ready:
+                self._pool.cool_down(url)
+            elif self._pool.answered(url):
+                log.info("replica %s is ready again after its cool-down", url)
+
+    async def _place(self, chunk: ScoreRequest, slots: ReplicaSlots) -> ScoreResponse:
+        """Score `chunk` on a replica, moving it to the next one while replicas fail."""
+        tried: list[str] = []
+        failures: list[ServiceUnavailableError] = []
+        while (url := await slots.acquire(exclude=tried)) is not None:
+            try:
+                answer = await self._score_chunk(self._replicas[url], chunk)
+            except ServiceUnavailableError as exc:
+                tried.append(url)
+                failures.append(exc)
+                if self._pool.failed(url) and len(self.urls) > 1:
+                    log.warning(
+                        "replica %s failed, skipping it for %.0f s: %s",
+                        url,
+                        self._pool.cooldown_s,
+                        exc,
+                    )
+                continue
+            finally:
+                slots.release(url)
+            if self._pool.answered(url) and len(self.urls) > 1:
+                log.info("replica %s answers again", url)
+            return answer
+        raise _every_replica_failed(failures)
+
+    async def _score_chunk(self, http: RetryingHTTP, chunk: ScoreRequest) -> ScoreResponse:
         body = chunk.model_dump(exclude_none=True)
-        response = await self._http.request("POST", "/score", body)
+        response = await http.request("POST", "/score", body)
         answer = _parse(response, ScoreResponse)
         if len(answer.scores) != len(chunk.texts):
             raise InvalidResponseError(
@@ -149,6 +219,19 @@ class RewardClient:
                 status=response.status_code,
             )
         return answer
+
+
+def _every_replica_failed(failures: list[ServiceUnavailableError]) -> ServiceUnavailableError:
+    """One replica's own error, or one error naming every replica and why each failed."""
+    if len(failures) == 1:
+        return failures[0]
+    causes = "\n  ".join(str(failure) for failure in failures)
+    return ServiceUnavailableError(
+        f"all {len(failures)} replicas of the service failed:\n  {causes}",
+        url=", ".join(failure.url for failure in failures),
+        status=failures[-1].status,
+        error_type=failures[-1].error_type,
+    )
 
 
 def _slice_parallel(request: ScoreRequest, start: int, stop: int) -> dict[str, list[str]]:

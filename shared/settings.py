@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The port each service listens on unless told otherwise; callers derive their default URLs
@@ -48,6 +48,12 @@ class ServiceSettings(BaseSettings):
         default=32 * 1024 * 1024, ge=1024, description="Largest request body accepted."
     )
     log_level: str = Field(default="info", pattern="^(critical|error|warning|info|debug)$")
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_no_key(cls, value: Any) -> Any:
+        """`STYLE_API_KEY=` (empty, as compose passes an unset variable) means no key, not ''."""
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

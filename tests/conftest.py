@@ -9,11 +9,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.app import create_app
 from services.launcher import wait_ready
@@ -73,6 +76,63 @@ def run_asgi_session() -> Iterator[Callable[[Any], str]]:
     """Like `run_asgi`, for apps that live the whole session (e.g. a loaded model)."""
     with ExitStack() as stack:
         yield lambda app: stack.enter_context(serve_in_thread(app))
+
+
+@dataclass
+class Faults:
+    """What a `FaultyService` does to the next requests, and what it has seen."""
+
+    fail_next: int = 0  # answer this many `/score` requests with 503
+    fail_after: int | None = None  # answer every `/score` after this many with 503 (an outage)
+    ready: bool = True  # False: `/ready` answers 503
+    requests: int = 0
+    in_flight: int = 0
+    most_in_flight: int = 0
+
+
+class FaultyService:
+    """ASGI wrapper: fails `/score` and `/ready` on demand and counts `/score` concurrency."""
+
+    def __init__(self, app: ASGIApp, faults: Faults) -> None:
+        self.app, self.faults = app, faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        faults = self.faults
+        path = scope["path"] if scope["type"] == "http" else None
+        if path == "/ready" and not faults.ready:
+            await Response(status_code=503)(scope, receive, send)
+            return
+        if path != "/score":
+            await self.app(scope, receive, send)
+            return
+        faults.requests += 1
+        down = faults.fail_after is not None and faults.requests > faults.fail_after
+        if down or faults.fail_next > 0:
+            faults.fail_next = max(0, faults.fail_next - 1)
+            body = {"error": {"type": "overloaded", "message": "try again"}}
+            await JSONResponse(body, status_code=503)(scope, receive, send)
+            return
+        faults.in_flight += 1
+        faults.most_in_flight = max(faults.most_in_flight, faults.in_flight)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            faults.in_flight -= 1
+
+
+@pytest.fixture
+def serve_completeness(run_asgi: Callable[[Any], str]) -> Callable[[], tuple[str, Faults]]:
+    """`url, faults = serve_completeness()`: a real completeness service behind a fault switch."""
+    from services.completeness.service import build_completeness_service
+
+    def serve() -> tuple[str, Faults]:
+        settings, scorer = build_completeness_service()
+        faults = Faults()
+        url = run_asgi(FaultyService(create_app(settings=settings, scorer=scorer), faults))
+        wait_ready(url, 30)
+        return url, faults
+
+    return serve
 
 
 @pytest.fixture(scope="session")

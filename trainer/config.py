@@ -1,7 +1,9 @@
 """A GRPO run's configuration: one dataclass tree, read from YAML, overridden on the command line.
 
 Keys are dotted paths into the tree (`--grpo.learning_rate 1e-5`, `--rewards.0.url http://...`);
-values are parsed as YAML scalars, so numbers, booleans and `null` work as expected.
+values are parsed as YAML scalars, so numbers, booleans and `null` work as expected. A reward's
+replicas are a list in YAML or a comma-separated string on the command line
+(`--rewards.0.url http://style-1:8001,http://style-2:8001`).
 """
 
 from __future__ import annotations
@@ -176,7 +178,7 @@ def _build(cls: type[Any], data: Any, where: str) -> Any:
             values[name] = value
     try:
         return cls(**values)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # a missing field, or a value __post_init__ refuses
         raise ConfigError(f"{where or 'config'}: {exc}") from None
 
 

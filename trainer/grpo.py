@@ -85,6 +85,8 @@ def train(config: RunConfig) -> Path:
     finally:
         recorder.close()
         for _, client in built:
+            for url, counts in client.replica_counts().items():
+                log.info("%s: %d chunks, %d failed", url, counts.requests, counts.failures)
             asyncio.run_coroutine_threadsafe(client.aclose(), trainer.async_loop).result(timeout=10)
     log.info("done: final model in %s, report %s", final, report)
     return final

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Literal
 
+from shared.replicas import replica_urls
 from shared.settings import default_url
 
 # A reward's name is what TRL logs (`rewards/<name>/mean`); the service is what answers it.
@@ -13,19 +15,60 @@ SERVICE_OF_REWARD = {"style": "style", "content": "judge", "completeness": "comp
 
 @dataclass
 class RewardSpec:
-    """One reward: its service, weight, timeouts, retries and failure policy."""
+    """One reward: its service (one URL, or several replicas), weight, timeouts, retries and
+    failure policy.
+
+    `url` is one URL, a list of replica URLs, or a comma-separated string of them (as
+    `--rewards.0.url http://a:8001,http://b:8001` gives). A replica that fails a request after
+    its retries is skipped for `replica_cooldown_s` seconds. Preflight needs
+    `min_ready_replicas` replicas ready (null: all of them).
+    """
 
     name: Literal["style", "content", "completeness"]
-    url: str
+    url: str | list[str]
     weight: float
     timeout_s: float = 300.0
     max_retries: int = 3
     on_failure: Literal["raise", "skip"] = "raise"
     max_failed_steps: int = 5
     api_key: str | None = None
+    # The name of an environment variable holding the key: keeps it out of the saved config.
+    api_key_env: str | None = None
     profile: str | None = None
     reference_column: str | None = None
     expect_rubric: str | None = None
+    replica_cooldown_s: float = 30.0
+    min_ready_replicas: int | None = None
+
+    def __post_init__(self) -> None:
+        urls = replica_urls(self.url)
+        # One URL stays a plain string, so a single-service config reads as it always did.
+        self.url = urls[0] if len(urls) == 1 else urls
+        if self.replica_cooldown_s < 0:
+            raise ValueError(f"replica_cooldown_s must be >= 0, got {self.replica_cooldown_s}")
+        minimum = self.min_ready_replicas
+        whole = isinstance(minimum, int) and not isinstance(minimum, bool)
+        if minimum is not None and not (whole and 1 <= minimum <= len(urls)):
+            raise ValueError(
+                f"min_ready_replicas must be null (all) or an integer from 1 to {len(urls)}, "
+                f"the number of URLs; got {minimum!r}"
+            )
+
+    def resolved_api_key(self) -> str | None:
+        """`api_key`, else the value of the `api_key_env` variable (which must then be set)."""
+        if self.api_key or self.api_key_env is None:
+            return self.api_key
+        value = os.environ.get(self.api_key_env, "").strip()
+        if not value:
+            raise ValueError(
+                f"reward {self.name!r} reads its API key from ${self.api_key_env}, which is not set"
+            )
+        return value
+
+    @property
+    def urls(self) -> list[str]:
+        """The URLs of the service's replicas (one for an unreplicated service)."""
+        return replica_urls(self.url)
 
     @property
     def service(self) -> str:

@@ -5,7 +5,9 @@ that of the slowest service, not the sum. Each function is named after its rewar
 `content`, `completeness`), which is how TRL logs `rewards/<name>/mean`. A failing service
 either stops training with an error naming the service, URL and cause (`raise`), or yields
 `None` for its samples, which TRL leaves out of the advantage (`skip`), until too many steps in a
-row have failed.
+row have failed. A service with several replicas counts as failed only when every replica left
+for a chunk has failed; each step logs the chunks each replica took and lost as
+`rewards/<name>/replica<i>/requests` and `.../failures` (i: the replica's place in `url`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.client import RewardClient, RewardServiceError
+from shared.replicas import ReplicaCounts
 from trainer.completions_log import CompletionsRecorder
 from trainer.reward_config import RewardSpec
 
@@ -56,10 +59,11 @@ def build_reward_function(
 ) -> tuple[RewardFunction, RewardClient]:
     """The async reward function for `spec`, and the client it uses (close it after training)."""
     client = RewardClient(
-        spec.url,
-        api_key=spec.api_key,
+        spec.urls,
+        api_key=spec.resolved_api_key(),
         read_timeout=spec.timeout_s,
         max_retries=spec.max_retries,
+        cooldown_s=spec.replica_cooldown_s,
     )
     outage = _Outage()
 
@@ -68,6 +72,7 @@ def build_reward_function(
     ) -> list[float | None]:
         texts = [completion_text(c) for c in completions]
         references = kwargs.get(spec.reference_column) if spec.reference_column else None
+        before = client.replica_counts()
         try:
             response = await client.score(
                 texts,
@@ -81,16 +86,34 @@ def build_reward_function(
             details: list[dict[str, Any]] | None = None
         else:
             if outage.failed_steps:
-                log.warning("%s reward: %s is answering again", spec.name, spec.url)
+                log.warning("%s reward: %s is answering again", spec.name, ", ".join(spec.urls))
             outage.failed_steps, outage.warned = 0, False
             scores = list(response.scores)
             details = response.details
+        finally:
+            after = client.replica_counts()
+            _log_replica_counts(spec.name, before, after, kwargs.get("log_metric"))
         if recorder is not None:
             recorder.record(spec.name, prompts, completions, scores, details, kwargs)
         return scores
 
     reward.__name__ = reward.__qualname__ = spec.name
     return reward, client
+
+
+def _log_replica_counts(
+    name: str,
+    before: dict[str, ReplicaCounts],
+    after: dict[str, ReplicaCounts],
+    log_metric: Callable[[str, float], None] | None,
+) -> None:
+    """This step's chunks and failed chunks of each replica, when the service has several."""
+    if log_metric is None or len(after) < 2:
+        return
+    for index, (url, now) in enumerate(after.items()):
+        then = before[url]
+        log_metric(f"rewards/{name}/replica{index}/requests", now.requests - then.requests)
+        log_metric(f"rewards/{name}/replica{index}/failures", now.failures - then.failures)
 
 
 def _on_failure(
@@ -101,7 +124,8 @@ def _on_failure(
     count: int,
 ) -> list[float | None]:
     outage.failed_steps += 1
-    message = f"{spec.name} reward: the {spec.service} service at {spec.url} failed: {error}"
+    where = ", ".join(spec.urls)
+    message = f"{spec.name} reward: the {spec.service} service at {where} failed: {error}"
     if spec.on_failure == "raise":
         raise RewardServiceFailed(message) from error
     if log_metric is not None:

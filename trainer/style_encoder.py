@@ -11,7 +11,9 @@
 The validation split's `EmbeddingSimilarityEvaluator` (Spearman of cosine vs score) picks the
 best checkpoint and stops training early. The run folder holds `config.yaml`, `checkpoints/`,
 the best model in `model/` (the style service's `STYLE_MODEL`) and `metrics.json`: both
-evaluators' results for the base model and for the trained one.
+evaluators' results for the base model and for the trained one. With `authorship_books` set, the
+authorship evaluator (`trainer.authorship_eval`) then scores the pairs' test-split books with the
+style service's scorer, base encoder vs trained, into `authorship/` and `metrics.json`.
 """
 
 from __future__ import annotations
@@ -102,7 +104,44 @@ def train_style_encoder(config: StyleEncoderConfig) -> Path:
     }
     _write_json(out / "metrics.json", metrics)
     log.info("done: model in %s; test %s -> %s", final, before["test"], after["test"])
+    if config.authorship_books is not None:
+        metrics["authorship"] = _authorship(config, final)
+        _write_json(out / "metrics.json", metrics)
     return final
+
+
+def _authorship(config: StyleEncoderConfig, final: Path) -> list[dict[str, Any]]:
+    """AUCs of the base and trained encoders on the pairs' test-split books, never trained on."""
+    from dataclasses import asdict
+
+    from services.style.corpus import find_books
+    from trainer.authorship_eval import AuthorshipTest, evaluate_authorship
+
+    assert config.authorship_books is not None
+    summary = json.loads((config.pairs / "summary.json").read_text(encoding="utf-8"))
+    books = {(book.author, book.title) for book in find_books(config.authorship_books)}
+    # The test split also names ranges of the negative texts; only books are held out here.
+    held_out = [
+        (entry["author"], entry["title"])
+        for entry in summary["splits"]["test"]["titles"]
+        if (entry["author"], entry["title"]) in books
+    ]
+    if not any(author == config.authorship_author for author, _ in held_out):
+        log.warning(
+            "no authorship evaluation: the pairs' test split has no book by %s in %s",
+            config.authorship_author,
+            config.authorship_books,
+        )
+        return []
+    titles = tuple(title for _, title in held_out)
+    results = evaluate_authorship(
+        config.authorship_books,
+        config.authorship_negative_texts,
+        config.out_dir / "authorship",
+        models=[config.base_model, str(final)],
+        test=AuthorshipTest(author=config.authorship_author, held_out_titles=titles),
+    )
+    return [asdict(result) for result in results]
 
 
 def load_pairs(folder: Path) -> Any:

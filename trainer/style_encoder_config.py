@@ -36,6 +36,11 @@ class StyleEncoderConfig:
     early_stopping_patience: int = 3
     early_stopping_threshold: float = 0.003
     resume: bool = False
+    # Books (AUTHOR--TITLE.txt) to run the authorship evaluator on after training: the pairs'
+    # test-split books are held out, and the base and trained encoders are compared.
+    authorship_books: Path | None = None
+    authorship_negative_texts: Path | None = None
+    authorship_author: str = "mark-twain"
     training: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -59,6 +59,12 @@ class StyleScorer:
         encoder = WindowEncoder(
             settings.model, device=settings.device, batch_size=settings.encode_batch_size
         )
+        if settings.window_overlap_tokens * 2 >= encoder.window_tokens:
+            raise ValueError(
+                f"STYLE_WINDOW_OVERLAP_TOKENS={settings.window_overlap_tokens} is half or more of "
+                f"the encoder's {encoder.window_tokens}-token windows ({encoder.name}); set it "
+                f"below {encoder.window_tokens // 2}"
+            )
         books = find_books(settings.books_dir)
         if not books:
             raise FileNotFoundError(

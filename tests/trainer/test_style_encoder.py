@@ -71,6 +71,8 @@ def test_shipped_configs_carry_the_originals_hyperparameters() -> None:
     assert (twain.early_stopping_patience, twain.early_stopping_threshold) == (3, 0.003)
     smoke = load_style_encoder_config(ROOT / "configs" / "style_encoder_cpu_smoke.yaml", [])
     assert smoke.base_model is None and smoke.training["max_steps"] <= 50
+    triplet = load_style_encoder_config(ROOT / "configs" / "style_encoder_cpu_triplet.yaml", [])
+    assert triplet.loss == "batch_hard_triplet" and triplet.max_seq_length == 256
 
 
 def test_overrides_and_errors_name_the_key(tmp_path: Path) -> None:
@@ -202,3 +204,53 @@ def test_each_contrastive_loss_runs_a_training_step(loss: str, tmp_path: Path) -
     assert result.global_step == 1 and torch.isfinite(torch.tensor(result.training_loss))
     after = model.state_dict()
     assert any(not torch.equal(after[k], before[k]) for k in before)
+
+
+@pytest.mark.slow
+def test_a_run_ends_with_the_authorship_auc_of_base_and_trained_encoders(
+    corpus_books: Path,
+    negative_texts: list[Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trainer.data.chunks import build_chunks
+    from trainer.data.style_pairs import StylePairsSettings, build_style_pairs
+
+    books = tmp_path / "books"
+    books.mkdir()
+    for name in (
+        "mark-twain--a-dog-s-tale", "mark-twain--a-horse-s-tale",
+        "mark-twain--alonzo-fitz-and-other-stories", "mark-twain--roughing-it-part-3",
+        "arthur-conan-doyle--ash-02-red-headed-league", "arthur-conan-doyle--ash-08-speckled-band",
+        "arthur-conan-doyle--sign-of-four", "arthur-conan-doyle--study-in-scarlet",
+    ):  # fmt: skip
+        (books / f"{name}.txt").symlink_to((corpus_books / f"{name}.txt").resolve())
+    build_chunks(books, tmp_path / "chunks", 1500)
+    settings = StylePairsSettings(
+        validation_fraction=0.25, test_fraction=0.25, max_train_pairs=16, max_eval_pairs=8
+    )
+    summary = build_style_pairs(tmp_path / "chunks", negative_texts, tmp_path / "pairs", settings)
+    held_out = {t["title"] for t in summary["splits"]["test"]["titles"]} & {
+        p.stem.split("--")[1] for p in books.iterdir()
+    }
+    for name, value in {
+        "WINDOWS_PER_BOOK": "6", "WINDOWS_PER_NEGATIVE": "24",
+        "CLASSIFIER_WINDOWS_PER_BOOK": "20", "CLASSIFIER_WINDOWS_PER_NEGATIVE": "60",
+        "CLASSIFIER_FOLDS": "2", "CACHE_DIR": str(tmp_path / "cache"),
+        "WINDOW_OVERLAP_TOKENS": "8",  # the trained encoder's windows are 62 tokens
+    }.items():  # fmt: skip
+        monkeypatch.setenv(f"STYLE_{name}", value)
+    overrides = steps_config(tmp_path / "pairs", tmp_path / "run", 1)
+    overrides += ["--authorship_books", str(books)]
+    if negative_texts:
+        overrides += ["--authorship_negative_texts", str(negative_texts[0])]
+    train_style_encoder(load_style_encoder_config(None, overrides))
+
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    results = metrics["authorship"]
+    assert [(r["model"] == str(tmp_path / "run" / "model"), r["classifier"]) for r in results] == [
+        (False, False), (False, True), (True, False), (True, True),
+    ]  # fmt: skip
+    assert all(0.0 <= r["auc_vs_authors"] <= 1.0 for r in results)
+    written = json.loads((tmp_path / "run" / "authorship" / "authorship.json").read_text())
+    assert {name.split("--")[1] for name in written["held_out_books"]} == held_out

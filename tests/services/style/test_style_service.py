@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import pytest
 
+from services.style.settings import StyleSettings
 from shared.client import RequestRejectedError, RewardClient
 from shared.schemas import InfoResponse, StyleDetails
 
@@ -120,3 +121,14 @@ def test_client_surfaces_the_services_message(style_url: str) -> None:
 
     with pytest.raises(RequestRejectedError, match="unknown profile 'nobody'"):
         asyncio.run(ask())
+
+
+@pytest.mark.slow
+def test_an_overlap_of_half_a_window_is_refused_naming_the_variable(
+    style_settings: StyleSettings,
+) -> None:
+    from services.style.scorer import StyleScorer
+
+    settings = style_settings.model_copy(update={"window_overlap_tokens": 127})
+    with pytest.raises(ValueError, match=r"STYLE_WINDOW_OVERLAP_TOKENS=127 .* below 127"):
+        StyleScorer(settings).load()

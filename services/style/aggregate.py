@@ -24,3 +24,19 @@ def weighted_geometric_mean(scores: NDArray[np.float64], weights: NDArray[np.flo
         return 0.0
     logs = np.log(np.clip(scores, SCORE_FLOOR, 1.0))
     return float(np.exp(np.average(logs, weights=weights)))
+
+
+def tempered(scores: NDArray[np.float64], temperature: float) -> NDArray[np.float64]:
+    """Probabilities with their log-odds divided by `temperature`: ranks unchanged, extremes
+    pulled toward 0.5 (temperature > 1), so a reward that is nearly 0 or 1 for a whole group of
+    completions still tells them apart.
+
+    >>> [round(float(p), 3) for p in tempered(np.array([0.001, 0.5, 0.999]), 3.0)]
+    [0.091, 0.5, 0.909]
+    """
+    if temperature == 1.0:
+        return scores
+    p = np.clip(scores, SCORE_FLOOR, 1.0 - SCORE_FLOOR)
+    logits = np.log(p) - np.log1p(-p)
+    softened: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-logits / temperature))
+    return softened

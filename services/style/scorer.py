@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from services.common.scorer import InvalidInputError, ScoredBatch
-from services.style.aggregate import weighted_geometric_mean
+from services.style.aggregate import tempered, weighted_geometric_mean
 from services.style.authorship_anchor import AuthorshipAnchor, ClassifierSampling, build_anchor
 from services.style.batcher import EncodeBatcher
 from services.style.corpus import find_books, negative_sources
@@ -183,6 +183,7 @@ class StyleScorer:
                 ]
             )
             window_scores = profiles.reference_calibration.apply(similarity)
+        window_scores = tempered(window_scores, self._settings.score_temperature)
         scores, details = [], []
         for split, (a, b) in zip(windowed, rows, strict=True):
             score, windows = _score_text(

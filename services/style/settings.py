@@ -57,6 +57,12 @@ class StyleSettings(ServiceSettings):
     classifier_folds: int = Field(
         default=5, ge=2, description="Folds of books for the classifier's held-out scores."
     )
+    score_temperature: float = Field(
+        default=1.0,
+        gt=0,
+        description="Divides each window's log-odds before aggregation: 1 = calibrated "
+        "probabilities; above 1 softens a nearly binary score (ranks unchanged) for GRPO.",
+    )
     window_overlap_tokens: int = Field(default=32, ge=0)
     encode_batch_size: int = Field(default=32, ge=1)
     max_batch_tokens: int = Field(

@@ -132,3 +132,30 @@ def test_an_overlap_of_half_a_window_is_refused_naming_the_variable(
     settings = style_settings.model_copy(update={"window_overlap_tokens": 127})
     with pytest.raises(ValueError, match=r"STYLE_WINDOW_OVERLAP_TOKENS=127 .* below 127"):
         StyleScorer(settings).load()
+
+
+@pytest.mark.slow
+def test_a_temperature_softens_scores_and_keeps_their_order(
+    style_url: str,
+    style_settings: StyleSettings,
+    twain_passages: list[str],
+    doyle_passages: list[str],
+) -> None:
+    from services.style.scorer import StyleScorer
+    from shared.schemas import ScoreRequest
+
+    texts = [twain_passages[0], doyle_passages[0]]
+    calibrated = score(style_url, texts).json()["scores"]
+    scorer = StyleScorer(style_settings.model_copy(update={"score_temperature": 4.0}))
+    scorer.load()  # the profiles and classifier come from the service's cache
+
+    async def score_softened() -> list[float]:
+        try:
+            return (await scorer.score(ScoreRequest(texts=texts))).scores
+        finally:
+            await scorer.aclose()
+
+    softened = asyncio.run(score_softened())
+    assert softened[0] > softened[1]
+    assert abs(softened[0] - 0.5) < abs(calibrated[0] - 0.5)
+    assert abs(softened[1] - 0.5) < abs(calibrated[1] - 0.5)

@@ -30,6 +30,16 @@ def running_service(
     name: str, env: dict[str, str], *, log_path: Path, ready_timeout_s: float = 900
 ) -> Iterator[str]:
     """Run `stylegrpo serve NAME` with `env` on a free port; yield its URL once ready."""
+    started = service_process(name, env, log_path=log_path, ready_timeout_s=ready_timeout_s)
+    with started as (url, _):
+        yield url
+
+
+@contextmanager
+def service_process(
+    name: str, env: dict[str, str], *, log_path: Path, ready_timeout_s: float = 900
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Like `running_service`, also yielding the child process (to watch its memory)."""
     port = free_port()
     prefix = name.upper()
     child_env = {**os.environ, **env, f"{prefix}_PORT": str(port), f"{prefix}_HOST": "127.0.0.1"}
@@ -43,7 +53,7 @@ def running_service(
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, ready_timeout_s, process, log_path)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:

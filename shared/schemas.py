@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 Score = float
 
@@ -25,6 +33,21 @@ class ScoreRequest(BaseModel):
         default=None, min_length=1, description="Named profile (e.g. an author) to score against."
     )
     details: StrictBool = Field(default=False, description="Return per-text details.")
+
+    @field_validator("texts", "prompts", "references", "profile")
+    @classmethod
+    def _valid_unicode(cls, value: str | list[str] | None) -> str | list[str] | None:
+        # JSON may carry lone surrogates (`"\\ud800"`) that no tokenizer can encode.
+        for i, text in enumerate([value] if isinstance(value, str) else value or []):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                where = f"item {i}, " if isinstance(value, list) else ""
+                raise ValueError(
+                    f"{where}character {exc.start} is a lone surrogate "
+                    f"({text[exc.start]!a}); send valid Unicode text"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _parallel_lists_match(self) -> ScoreRequest:

@@ -47,6 +47,17 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1024, description="Largest request body accepted."
     )
+    max_in_flight_texts: int = Field(
+        default=1024,
+        ge=1,
+        description="Most texts scored at once; past it /score answers 429 with Retry-After.",
+    )
+    busy_retry_after_s: int = Field(
+        default=1, ge=1, description="Seconds a 429 `busy` answer asks the caller to wait."
+    )
+    graceful_shutdown_s: int = Field(
+        default=30, ge=0, description="On SIGTERM, seconds in-flight requests may take to finish."
+    )
     log_level: str = Field(default="info", pattern="^(critical|error|warning|info|debug)$")
 
     @field_validator("api_key", mode="before")

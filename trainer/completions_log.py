@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,14 +18,25 @@ def drop_lines_after(path: Path, step: int) -> None:
     """
     if not path.is_file():
         return
-    kept = [
-        line
-        for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
-        if line.endswith("\n") and json.loads(line)["step"] <= step
-    ]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if line.endswith("\n") and _step_of(line) <= step]
     staging = path.with_name(path.name + ".partial")
     staging.write_text("".join(kept), encoding="utf-8")
     os.replace(staging, path)
+
+
+def _step_of(line: str) -> float:
+    """The step of a log line; infinity for one that is not a whole JSON record of a step.
+
+    >>> _step_of('{"step": 3}\\n'), _step_of('{"step": 3, "promp')
+    (3, inf)
+    """
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return math.inf
+    step = record.get("step") if isinstance(record, dict) else None
+    return step if isinstance(step, int) else math.inf
 
 
 def append_line(handle: TextIO, text: str) -> None:

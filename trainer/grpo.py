@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import yaml
 
+from trainer.checkpoints import checkpoint_step, last_complete_checkpoint
 from trainer.completions_log import COMPLETIONS_LOG, CompletionsRecorder, drop_lines_after
 from trainer.config import RunConfig, launch_arguments, load_config, lora_config
 from trainer.metrics_log import METRICS_LOG, MetricsLogCallback
@@ -37,7 +38,6 @@ def train(config: RunConfig) -> Path:
     """Run GRPO as configured; returns the folder of the final model."""
     import torch
     from datasets import Dataset
-    from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOConfig, GRPOTrainer  # type: ignore[attr-defined]
 
     run_dir = config.run_dir
@@ -48,18 +48,17 @@ def train(config: RunConfig) -> Path:
         for line in asyncio.run(check_services(config.rewards)):
             log.info(line)
     checkpoints = run_dir / "checkpoints"
-    last = (
-        get_last_checkpoint(str(checkpoints))  # type: ignore[no-untyped-call]
-        if config.resume and checkpoints.is_dir()
-        else None
-    )
+    last = last_complete_checkpoint(checkpoints) if config.resume else None
     recorder = CompletionsRecorder(
         run_dir / completions_log_name(), [r.name for r in config.rewards]
     )
+    # The steps after the checkpoint (all of them when starting afresh) are done again, so their
+    # lines from an earlier, interrupted run must go or they would be logged twice. The metrics
+    # log is the main process's alone: another rank rewriting it at the same time would race.
+    step = checkpoint_step(last)
+    for log_file in (recorder.path, *([run_dir / METRICS_LOG] if _rank() == 0 else [])):
+        drop_lines_after(log_file, step)
     if last is not None:
-        step = int(Path(last).name.rsplit("-", 1)[-1])
-        for log_file in (recorder.path, run_dir / METRICS_LOG):
-            drop_lines_after(log_file, step)
         log.info("resuming from %s (step %d)", last, step)
     built = [build_reward_function(spec, recorder) for spec in config.rewards]
     on_cpu = not torch.cuda.is_available()
@@ -78,7 +77,7 @@ def train(config: RunConfig) -> Path:
         callbacks=[MetricsLogCallback(run_dir / METRICS_LOG)],
     )
     try:
-        trainer.train(resume_from_checkpoint=last)
+        trainer.train(resume_from_checkpoint=None if last is None else str(last))
         final = run_dir / "final"
         trainer.save_model(str(final))
         report = write_report(run_dir)
@@ -94,8 +93,12 @@ def train(config: RunConfig) -> Path:
 
 def completions_log_name() -> str:
     """`completions.jsonl` on the main process; each other process of a launch logs its own."""
-    rank = int(os.environ.get("RANK", "0"))
+    rank = _rank()
     return COMPLETIONS_LOG if rank == 0 else f"completions.rank{rank}.jsonl"
+
+
+def _rank() -> int:
+    return int(os.environ.get("RANK", "0"))
 
 
 def _prompts(config: RunConfig) -> list[dict[str, Any]]:

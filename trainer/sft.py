@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from shared.files import replaced_folder
+from trainer.checkpoints import checkpoint_step, last_complete_checkpoint
 from trainer.completions_log import drop_lines_after
 from trainer.config import ConfigError, launch_arguments, lora_config
 from trainer.metrics_log import METRICS_LOG, MetricsLogCallback
@@ -101,22 +102,18 @@ def sft_arguments(config: SftRunConfig) -> Any:
 
 
 def _checkpoint_to_resume(config: SftRunConfig) -> str | None:
-    """The last checkpoint when resuming; the metrics logged after it are dropped (redone)."""
-    from transformers.trainer_utils import get_last_checkpoint
-
+    """The last complete checkpoint when resuming; metrics logged after it are dropped (redone),
+    all of them when there is none."""
     if not config.resume:
         return None
     checkpoints = config.run_dir / "checkpoints"
-    last: str | None = None
-    if checkpoints.is_dir():
-        last = get_last_checkpoint(str(checkpoints))  # type: ignore[no-untyped-call]
+    last = last_complete_checkpoint(checkpoints)
+    drop_lines_after(config.run_dir / METRICS_LOG, checkpoint_step(last))
     if last is None:
-        log.warning("no checkpoint in %s: training from the start", checkpoints)
+        log.warning("no complete checkpoint in %s: training from the start", checkpoints)
         return None
-    step = int(Path(last).name.rsplit("-", 1)[-1])
-    drop_lines_after(config.run_dir / METRICS_LOG, step)
-    log.info("resuming from %s (step %d)", last, step)
-    return last
+    log.info("resuming from %s (step %d)", last, checkpoint_step(last))
+    return str(last)
 
 
 def load_sft_splits(dataset: Path, train_split: str, eval_split: str | None) -> tuple[Any, Any]:

@@ -187,14 +187,12 @@ def training_arguments(config: StyleEncoderConfig, checkpoints: Path) -> Any:
 
 
 def _last_checkpoint(checkpoints: Path) -> str | None:
-    """The newest checkpoint to resume from, if the run has one."""
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest complete checkpoint to resume from, if the run has one."""
+    from trainer.checkpoints import last_complete_checkpoint
 
-    last = None
-    if checkpoints.is_dir():
-        last = get_last_checkpoint(str(checkpoints))  # type: ignore[no-untyped-call]
+    last = last_complete_checkpoint(checkpoints)
     log.info("resuming from %s", last or "the start: no checkpoint yet")
-    return last
+    return str(last) if last else None
 
 
 def _evaluator(pairs: Any, name: str, config: StyleEncoderConfig) -> Any:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.common.admission import Admission
 from services.common.errors import install_error_handlers
 from services.common.metrics import MetricsMiddleware, ServiceMetrics
 from services.common.middleware import ApiKeyMiddleware, BodyLimitMiddleware
@@ -22,7 +23,14 @@ log = logging.getLogger(__name__)
 
 def create_app(*, settings: ServiceSettings, scorer: Scorer) -> FastAPI:
     """A reward service: the scorer loads in the background; routes answer meanwhile."""
-    state = ServiceState(settings=settings, scorer=scorer, metrics=ServiceMetrics(scorer.service))
+    metrics = ServiceMetrics(scorer.service)
+    admission = Admission(
+        max_texts=settings.max_in_flight_texts,
+        retry_after_s=settings.busy_retry_after_s,
+        setting=f"{settings.model_config.get('env_prefix', '')}max_in_flight_texts".upper(),
+        registry=metrics.registry,
+    )
+    state = ServiceState(settings=settings, scorer=scorer, metrics=metrics, admission=admission)
     state.metrics.watch(scorer.counters)
 
     @asynccontextmanager

@@ -19,6 +19,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         401: "Missing or wrong API key.",
         413: "Too many texts, a text too long, or the body too large.",
         422: "Malformed request.",
+        429: "Too many texts in flight; retry after `Retry-After` seconds.",
         503: "The model is not loaded yet.",
     }.items()
 }
@@ -40,7 +41,8 @@ async def score(request: ScoreRequest, state: ServiceStateDep) -> ScoreResponse:
     _require_ready(state)
     _check_limits(request, state)
     state.metrics.batch_texts.observe(len(request.texts))
-    scored = await state.scorer.score(request)
+    async with state.admission.admit(len(request.texts)):
+        scored = await state.scorer.score(request)
     state.metrics.texts_scored.inc(len(request.texts))
     return ScoreResponse(
         scores=scored.scores,

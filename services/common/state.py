@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.common.admission import Admission
 from services.common.metrics import ServiceMetrics
 from services.common.scorer import Scorer
 from shared.settings import ServiceSettings
@@ -27,6 +28,7 @@ class ServiceState:
     settings: ServiceSettings
     scorer: Scorer
     metrics: ServiceMetrics
+    admission: Admission
     readiness: Readiness = field(default_factory=Readiness)
 
     def setting_name(self, field_name: str) -> str:

@@ -18,6 +18,14 @@ META_PATTERNS = (
     r"\bi hope you enjoy(?:ed)?\b",
     r"\bword count\b",
     r"^\s*(?:sure|certainly)[!,.]",
+    # Instructions aimed at the judge reading the story (prompt injection).
+    r"\b(?:ignore|disregard|forget)\b[^.\n]{0,40}\b(?:rubric|instructions|system prompt|scoring)\b",
+    r"\b(?:answer|respond|reply|output)(?: only)?(?: with)?(?: a| the)?(?: score of)? \d\b",
+    r"\b(?:the|this|my|your|its) (?:score|grade|rating|mark)\s*(?:is|should be|must be|will be|=|:)"
+    r"\s*\d\b(?!\s*(?:to|-)\s*\d)",
+    r"\b(?:(?:note|message|instructions?) (?:to|for) the|dear) (?:judge|grader|evaluator|rater)\b",
+    r"\b(?:rate|grade|score) (?:this|the|my) (?:story|text)\b",
+    r"\bdeserves? (?:a |an |the )?(?:\d+|top|full|perfect|highest|maximum) (?:score|marks?|grade)",
 )
 _META = re.compile("|".join(META_PATTERNS), re.IGNORECASE | re.MULTILINE)
 

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import re
+import shutil
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -49,9 +50,13 @@ def main() -> None:
             f"no books at {books}: point --corpus (make demo CORPUS=...) at a folder with "
             "books/AUTHOR--TITLE.txt files"
         )
-    samples = build_samples(books, corpus / "llm-generic-paragraphs.jsonl")
+    samples, held_out = build_samples(books, corpus / "llm-generic-paragraphs.jsonl")
+    profile_books = Path(tempfile.mkdtemp(prefix="stylegrpo-demo-books-"))
+    for book in sorted(books.glob("*--*.txt")):
+        if book not in held_out:  # the sample passages come from books the profiles never saw
+            (profile_books / book.name).symlink_to(book.resolve())
     env = {
-        "STYLE_BOOKS_DIR": str(books),
+        "STYLE_BOOKS_DIR": str(profile_books),
         "STYLE_LOG_LEVEL": "warning",
         "JUDGE_LOG_LEVEL": "warning",
         "COMPLETENESS_LOG_LEVEL": "warning",
@@ -63,6 +68,7 @@ def main() -> None:
     print(f"starting {', '.join(SERVICES)} (logs: {logs}/stylegrpo-demo-*.log) ...", flush=True)
     try:
         with ExitStack() as stack:
+            stack.callback(shutil.rmtree, profile_books, True)
             urls = {
                 name: stack.enter_context(
                     running_service(name, env, log_path=logs / f"stylegrpo-demo-{name}.log")
@@ -118,8 +124,10 @@ def run_grpo(urls: dict[str, str], steps: int, run_dir: Path) -> None:
     print(f"report (plots, best and worst completions): {run_dir / 'report' / 'report.html'}")
 
 
-def build_samples(books: Path, negatives: Path) -> dict[str, str]:
-    """Five texts that the rewards should tell apart, each ending as a story must."""
+def build_samples(books: Path, negatives: Path) -> tuple[dict[str, str], list[Path]]:
+    """Five texts that the rewards should tell apart, each ending as a story must, and the two
+    books they were taken from (kept out of the style profiles: quoting a profile book is copying,
+    which the style service penalises)."""
     twain = next(iter(sorted(books.glob("mark-twain--*.txt"))), None)
     other = next((p for p in sorted(books.glob("*--*.txt")) if "mark-twain" not in p.name), None)
     if twain is None or other is None:
@@ -134,7 +142,7 @@ def build_samples(books: Path, negatives: Path) -> dict[str, str]:
     if negatives.is_file():
         paragraphs = [json.loads(line)["text"] for line in negatives.open(encoding="utf-8")][:3]
         samples["generic LLM-written prose"] = "\n\n".join(paragraphs) + END
-    return samples
+    return samples, [twain, other]
 
 
 def passage(path: Path) -> str:

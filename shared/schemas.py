@@ -138,6 +138,18 @@ class StyleDetails(BaseModel):
     coverage: float = Field(description="Fraction of the text's tokens inside some window.")
     mode: str = Field(description="`profile` or `reference`.")
     profile: str | None = None
+    copied_fraction: float | None = Field(
+        default=None,
+        description="Fraction of the text's words inside a run of STYLE_COPY_NGRAM_WORDS words "
+        "found in the profile's books or the reference; None with the copy guard off.",
+    )
+    longest_copied_words: int | None = Field(
+        default=None, description="Longest run of consecutive copied words."
+    )
+    copy_penalty_factor: float | None = Field(
+        default=None,
+        description="What the score was multiplied by for copying, in [0, 1]; 1 = no penalty.",
+    )
 
 
 class RuleResult(BaseModel):

@@ -14,6 +14,7 @@ from services.common.scorer import InvalidInputError, ScoredBatch
 from services.style.aggregate import tempered, weighted_geometric_mean
 from services.style.authorship_anchor import AuthorshipAnchor, ClassifierSampling, build_anchor
 from services.style.batcher import EncodeBatcher
+from services.style.copy_guard import CopyIndex, CopyReport, build_copy_index, copy_report
 from services.style.corpus import find_books, negative_sources
 from services.style.encoder import WindowEncoder
 from services.style.profile_cache import load_corpus_embeddings
@@ -36,6 +37,7 @@ class StyleScorer:
         self._profiles: ProfileSet | None = None
         self._batcher: EncodeBatcher | None = None
         self._anchor: AuthorshipAnchor | None = None
+        self._copy_index: CopyIndex | None = None
         self._tokenizer_lock = threading.Lock()
 
     @property
@@ -114,7 +116,12 @@ class StyleScorer:
                 if anchor
                 else "",
             )
+        # Rebuilt at every load rather than cached: a few seconds and ~8 bytes per n-gram.
+        copy_index = (
+            build_copy_index(books, settings.copy_ngram_words) if settings.copy_guard else None
+        )
         self._encoder, self._profiles, self._anchor = encoder, profiles, anchor
+        self._copy_index = copy_index
         self._batcher = EncodeBatcher(
             encoder.encode,
             max_batch_tokens=settings.max_batch_tokens,
@@ -142,6 +149,14 @@ class StyleScorer:
             if self._anchor
             else None,
             "reference_calibration": self._profiles.reference_calibration.to_dict(),
+            "copy_guard": {
+                "ngram_words": self._settings.copy_ngram_words,
+                "allowance": self._settings.copy_allowance,
+                "penalty": self._settings.copy_penalty,
+                "indexed_ngrams": self._copy_index.nbytes // 8,
+            }
+            if self._copy_index
+            else None,
         }
 
     async def score(self, request: ScoreRequest) -> ScoredBatch:
@@ -184,24 +199,51 @@ class StyleScorer:
             )
             window_scores = profiles.reference_calibration.apply(similarity)
         window_scores = tempered(window_scores, self._settings.score_temperature)
+        copies = await asyncio.to_thread(self._copy_reports, request, target)
         scores, details = [], []
-        for split, (a, b) in zip(windowed, rows, strict=True):
+        for i, (split, (a, b)) in enumerate(zip(windowed, rows, strict=True)):
             score, windows = _score_text(
                 split,
                 similarity[a:b],
                 window_scores[a:b],
                 None if classifier is None else classifier[a:b],
             )
-            scores.append(score)
+            copy = copies[i] if copies else None
+            scores.append(score * copy.penalty_factor if copy else score)
             details.append(
                 StyleDetails(
                     windows=windows,
                     coverage=split.coverage,
                     mode="profile" if target else "reference",
                     profile=target or None,
+                    copied_fraction=copy.copied_fraction if copy else None,
+                    longest_copied_words=copy.longest_copied_words if copy else None,
+                    copy_penalty_factor=copy.penalty_factor if copy else None,
                 ).model_dump()
             )
         return ScoredBatch(scores=scores, details=details if request.details else None)
+
+    def _copy_reports(self, request: ScoreRequest, target: str) -> list[CopyReport]:
+        """Each text's copying of the profile's books or of its own reference; [] when off."""
+        settings = self._settings
+        if not settings.copy_guard:
+            return []
+        reports = []
+        for i, text in enumerate(request.texts):
+            if request.references is None:
+                assert self._copy_index is not None
+                index, key = self._copy_index, target
+            else:
+                index, key = CopyIndex(settings.copy_ngram_words), "reference"
+                index.add(key, [request.references[i]])
+            reports.append(
+                copy_report(
+                    index.copied_mask(key, text),
+                    allowance=settings.copy_allowance,
+                    penalty=settings.copy_penalty,
+                )
+            )
+        return reports
 
     async def _embed(self, texts: list[str], splits: list[WindowedText]) -> NDArray[np.float32]:
         """Raw embeddings of every window of every text, in order, through the batcher."""

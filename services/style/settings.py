@@ -63,6 +63,28 @@ class StyleSettings(ServiceSettings):
         description="Divides each window's log-odds before aggregation: 1 = calibrated "
         "probabilities; above 1 softens a nearly binary score (ranks unchanged) for GRPO.",
     )
+    copy_guard: bool = Field(
+        default=True,
+        description="Penalise texts that repeat long word n-grams of the profile's books (or, "
+        "in reference mode, of the row's reference).",
+    )
+    copy_ngram_words: int = Field(
+        default=8,
+        ge=2,
+        description="Words in a run that counts as copied (case and punctuation ignored).",
+    )
+    copy_allowance: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Fraction of a text's words inside copied runs that costs nothing "
+        "(common phrases).",
+    )
+    copy_penalty: float = Field(
+        default=2.0,
+        ge=0,
+        description="Score x max(0, 1 - penalty x max(0, copied_fraction - allowance)).",
+    )
     window_overlap_tokens: int = Field(default=32, ge=0)
     encode_batch_size: int = Field(default=32, ge=1)
     max_batch_tokens: int = Field(

@@ -72,12 +72,13 @@ def wait_in_flight(url: str, texts: int) -> None:
 
 
 def refuses_connections(url: str, within_s: float) -> bool:
-    """True once a new connection to `url` is refused, polling for at most `within_s`."""
+    """True once a new connection to `url` is refused (or reset unanswered while the listening
+    socket closes), polling for at most `within_s`."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         try:
             httpx.get(f"{url}/health", timeout=1)
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):
             return True
         time.sleep(0.02)
     return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 import pytest
@@ -53,13 +54,38 @@ def test_reference_mode_scores_against_each_rows_reference(
     style_url: str, twain_passages: list[str], doyle_passages: list[str]
 ) -> None:
     texts = [twain_passages[0], doyle_passages[0]]
-    response = score(style_url, texts, references=texts, details=True)
+    references = [twain_passages[1], doyle_passages[1]]
+    response = score(style_url, texts, references=references, details=True)
     assert response.status_code == 200, response.text
     body = response.json()
     assert [d["mode"] for d in body["details"]] == ["reference", "reference"]
-    assert all(s > 0.9 for s in body["scores"]), "a text is in the style of itself"
-    crossed = score(style_url, texts, references=texts[::-1]).json()["scores"]
+    assert all(d["copied_fraction"] < 0.05 for d in body["details"])
+    crossed = score(style_url, texts, references=references[::-1]).json()["scores"]
     assert crossed[0] < body["scores"][0] and crossed[1] < body["scores"][1]
+
+
+def test_copying_the_reference_is_penalised(style_url: str, twain_passages: list[str]) -> None:
+    text = twain_passages[0]
+    body = score(style_url, [text], references=[text], details=True).json()
+    details = StyleDetails.model_validate(body["details"][0])
+    assert details.copied_fraction == 1.0 and details.copy_penalty_factor == 0.0
+    assert body["scores"][0] == 0.0
+
+
+def test_a_passage_copied_from_a_profile_book_scores_far_below_held_out_writing(
+    style_url: str, profile_books: Path, twain_passages: list[str]
+) -> None:
+    profile_book = sorted(profile_books.glob("mark-twain--*.txt"))[0]
+    words = profile_book.read_text(encoding="utf-8").split()
+    copied = " ".join(words[len(words) // 2 : len(words) // 2 + 400])
+    held_out = " ".join(twain_passages[0].split()[:400])
+    body = score(style_url, [copied, held_out], details=True).json()
+    copied_details, held_out_details = (StyleDetails.model_validate(d) for d in body["details"])
+    assert copied_details.copied_fraction is not None and copied_details.copied_fraction > 0.9
+    assert (copied_details.longest_copied_words or 0) > 300
+    assert held_out_details.copied_fraction is not None
+    assert held_out_details.copied_fraction < 0.05 and held_out_details.copy_penalty_factor == 1.0
+    assert body["scores"][0] < 0.1 * body["scores"][1], body["scores"]
 
 
 def test_concurrent_single_text_requests_match_one_batch(

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
+from shared.files import replaced_file
+
 COMPLETIONS_LOG = "completions.jsonl"
 
 
@@ -20,9 +22,8 @@ def drop_lines_after(path: Path, step: int) -> None:
         return
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     kept = [line for line in lines if line.endswith("\n") and _step_of(line) <= step]
-    staging = path.with_name(path.name + ".partial")
-    staging.write_text("".join(kept), encoding="utf-8")
-    os.replace(staging, path)
+    with replaced_file(path) as handle:
+        handle.write("".join(kept).encode())
 
 
 def _step_of(line: str) -> float:

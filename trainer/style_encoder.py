@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from shared.files import replaced_folder
+from shared.files import replaced_file, replaced_folder
 from trainer.config import ConfigError, launch_arguments
 from trainer.style_encoder_config import StyleEncoderConfig, load_style_encoder_config
 from trainer.style_losses import PairsDataError, batch_sampler, build_loss, training_columns
@@ -216,9 +215,8 @@ def _plain(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    staging = path.with_name(path.name + ".partial")
-    staging.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(staging, path)
+    with replaced_file(path) as handle:
+        handle.write((json.dumps(data, indent=2) + "\n").encode())
 
 
 def main(argv: list[str] | None = None) -> None:

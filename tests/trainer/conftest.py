@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
+
+from services.judge.backends.model_source import load_tokenizer, resolve_judge_model
 
 
 @pytest.fixture
 def completeness_service(serve_completeness: Callable[[], tuple[str, Any]]) -> tuple[str, Any]:
     """A real completeness service behind a fault switch: (URL, `Faults`)."""
     return serve_completeness()
+
+
+@pytest.fixture(scope="session")
+def tiny_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer random Qwen2 with the SmolLM2 tokenizer and chat template, saved to a folder."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    folder = tmp_path_factory.mktemp("tiny-policy")
+    tokenizer = load_tokenizer(*resolve_judge_model(None)[:2])
+    config = Qwen2Config(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=True,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    Qwen2ForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

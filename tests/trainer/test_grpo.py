@@ -11,31 +11,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from services.judge.backends.model_source import load_tokenizer, resolve_judge_model
 from trainer.config import load_config
 from trainer.grpo import COMPLETIONS_LOG, train
 from trainer.rewards import RewardServiceFailed
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def tiny_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer random Qwen2 with the SmolLM2 tokenizer and chat template, saved to a folder."""
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    folder = tmp_path_factory.mktemp("tiny-policy")
-    tokenizer = load_tokenizer(*resolve_judge_model(None)[:2])
-    config = Qwen2Config(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        tie_word_embeddings=True,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    Qwen2ForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def run_config(run_dir: Path, policy: Path, urls: dict[str, str], steps: int, resume: bool) -> Any:

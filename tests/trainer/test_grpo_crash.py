@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.app import create_app
-from services.judge.backends.model_source import load_tokenizer, resolve_judge_model
 from services.launcher import wait_ready
 from trainer.completions_log import COMPLETIONS_LOG
 from trainer.metrics_log import METRICS_LOG
@@ -49,25 +47,6 @@ class HoldingService:
                 while not self.release.is_set():
                     await asyncio.sleep(0.05)
         await self.app(scope, receive, send)
-
-
-@pytest.fixture(scope="module")
-def tiny_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer random Qwen2 with the SmolLM2 tokenizer and chat template, saved to a folder."""
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    folder = tmp_path_factory.mktemp("tiny-policy")
-    tokenizer = load_tokenizer(*resolve_judge_model(None)[:2])
-    config = Qwen2Config(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        tie_word_embeddings=True,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    Qwen2ForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 CONFIG = ROOT / "configs" / "grpo_cpu_smoke.yaml"

@@ -4,10 +4,10 @@ a crash loses nothing and a rerun generates only what is missing."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from shared.files import replaced_file
 from trainer.completions_log import append_line
 from trainer.evaluation.generation import Completion, Generator, Job
 from trainer.evaluation.prompts import PromptRow
@@ -46,9 +46,8 @@ class CompletionsStore:
         lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
         whole = [line for line in lines if line.endswith("\n")]
         if len(whole) < len(lines):
-            staging = self.path.with_name(self.path.name + ".partial")
-            staging.write_text("".join(whole), encoding="utf-8")
-            os.replace(staging, self.path)
+            with replaced_file(self.path) as handle:
+                handle.write("".join(whole).encode())
         records = (json.loads(line) for line in whole if line.strip())
         return {(r["row"], r["sample"]): r for r in records}
 

@@ -120,6 +120,13 @@ def eval_authorship(
     ] = "",
     seed: Annotated[int, typer.Option(help="Seed of the held-out choice.")] = 0,
     cache_dir: Annotated[Path | None, typer.Option(help="Profile/classifier cache.")] = None,
+    stuffing_words: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated words the stuffing attack inserts (default: the author's "
+            "names and the words the author over-uses most in the held-out books)."
+        ),
+    ] = "",
 ) -> None:
     """Stage 1's evaluator: ROC AUC of the style score on books it never saw, encoder alone and
     with the n-gram classifier, against other authors and LLM-written prose."""
@@ -130,6 +137,7 @@ def eval_authorship(
         author=author,
         held_out_titles=tuple(t.strip() for t in held_out.split(",") if t.strip()),
         seed=seed,
+        stuffing_words=tuple(w.strip() for w in stuffing_words.split(",") if w.strip()),
     )
     try:
         evaluate_authorship(

@@ -150,6 +150,16 @@ class StyleDetails(BaseModel):
         default=None,
         description="What the score was multiplied by for copying, in [0, 1]; 1 = no penalty.",
     )
+    known_ngram_fraction: float | None = Field(
+        default=None,
+        description="Fraction of the text's words inside a word n-gram (STYLE_PROSE_NGRAM_WORDS) "
+        "found in the books or negative texts; None with the prose guard off.",
+    )
+    prose_factor: float | None = Field(
+        default=None,
+        description="What the score was multiplied by for not reading as prose, in [0, 1]: 0 at "
+        "or below STYLE_PROSE_KNOWN_FLOOR, 1 from STYLE_PROSE_KNOWN_FULL, linear between.",
+    )
 
 
 class RuleResult(BaseModel):

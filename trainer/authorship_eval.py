@@ -4,7 +4,10 @@ Some books of every author are held out; the style scorer (the service's own `St
 windowing, profiles, classifier and aggregation are exactly what training is rewarded with) is
 built from the rest, then scores 220-420-word passages of the held-out books and of held-out
 LLM-written prose. Reported: ROC AUC of the author's passages against other authors' passages
-(all together and each author) and against the LLM-written passages.
+(all together and each author) and against the LLM-written passages; and the stuffing attack:
+the same LLM passages with the author's telltale words inserted every ~15 words (the author's
+names from the names list, and the words the author over-uses most in the held-out books, which
+the scorer never saw), its AUC against the author's passages and how much it raises the score.
 
     stylegrpo eval-authorship --books ../shared/corpus/books \\
         --negative-texts ../shared/corpus/llm-generic-paragraphs.jsonl --out runs/authorship
@@ -23,11 +26,14 @@ import numpy as np
 
 from services.common.calibration import roc_auc
 from services.style.corpus import Book, find_books
+from services.style.stuffing import STUFFING_EVERY_WORDS, distinctive_words, stuff
+from shared.author_names import load_author_names
 from shared.files import replaced_folder
 from trainer.data.chunking import chunk_book
 from trainer.data.cleaning import paragraphs
 
 SCORE_BATCH = 16
+STUFFED = "stuffed llm"
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class AuthorshipTest:
     passages_per_book: int = 40
     prose_passages: int = 120
     seed: int = 0
+    stuffing_every_words: int = STUFFING_EVERY_WORDS
+    stuffing_words: tuple[str, ...] = ()
 
 
 @dataclass
@@ -56,6 +64,9 @@ class AuthorshipResult:
     auc_vs_llm: float | None
     auc_per_author: dict[str, float]
     mean_score: dict[str, float] = field(default_factory=dict)
+    auc_vs_stuffed: float | None = None
+    stuffing_rise_mean: float | None = None
+    stuffing_rise_p95: float | None = None
 
 
 def choose_held_out(books: list[Book], test: AuthorshipTest) -> list[Book]:
@@ -137,7 +148,11 @@ def evaluate_authorship(
     records = read_records(negative_texts) if negative_texts else []
     cut = len(records) - int(len(records) * test.negative_held_out_fraction)
     passages = [(b.author, p) for b in held_out for p in book_passages(b, test)]
-    passages += [("llm", p) for p in prose_passages(records[cut:], test)[: test.prose_passages]]
+    prose = prose_passages(records[cut:], test)[: test.prose_passages]
+    passages += [("llm", p) for p in prose]
+    markers = list(test.stuffing_words) or stuffing_markers(held_out, test)
+    rng = random.Random(test.seed)
+    passages += [(STUFFED, stuff(p, markers, rng, every=test.stuffing_every_words)) for p in prose]
     results = []
     with replaced_folder(out_dir) as staging:
         books_copy = staging / "training-books"
@@ -164,11 +179,23 @@ def evaluate_authorship(
             "test": asdict(test),
             "held_out_books": names,
             "passages": counts,
+            "stuffing_markers": markers,
             "results": [asdict(r) for r in results],
         }
         (staging / "authorship.json").write_text(json.dumps(summary, indent=2) + "\n")
         (staging / "authorship.md").write_text(format_results(results, names, counts))
     return results
+
+
+def stuffing_markers(held_out: list[Book], test: AuthorshipTest) -> list[str]:
+    """What a stuffer would sprinkle: the author's names, and the words the author over-uses
+    most in the held-out books (against the other held-out books)."""
+    texts: dict[str, list[str]] = {}
+    for book in held_out:
+        texts.setdefault(book.author, []).append(book.read_text())
+    words = distinctive_words(texts, test.author) if len(texts) > 1 else []
+    names = load_author_names().get(test.author)
+    return [*(names.all if names else ()), *words]
 
 
 def _score(
@@ -219,9 +246,11 @@ def _result(
 ) -> AuthorshipResult:
     owners = np.array([a for a, _ in passages])
     own = scores[owners == author]
-    others = sorted(set(owners.tolist()) - {author, "llm"})
-    other_authors = scores[(owners != author) & (owners != "llm")]
+    others = sorted(set(owners.tolist()) - {author, "llm", STUFFED})
+    other_authors = scores[np.isin(owners, others)]
     llm = scores[owners == "llm"]
+    stuffed = scores[owners == STUFFED]
+    rise = stuffed - llm  # each LLM passage and its stuffed copy, in the same order
     return AuthorshipResult(
         variant=("encoder + n-gram classifier" if classifier else "encoder discriminant"),
         model=model or "embedded all-MiniLM-L6-v2",
@@ -230,6 +259,9 @@ def _result(
         auc_vs_llm=roc_auc(own, llm) if len(llm) else None,
         auc_per_author={o: roc_auc(own, scores[owners == o]) for o in others},
         mean_score={o: float(scores[owners == o].mean()) for o in sorted(set(owners.tolist()))},
+        auc_vs_stuffed=roc_auc(own, stuffed) if len(stuffed) else None,
+        stuffing_rise_mean=float(rise.mean()) if len(rise) else None,
+        stuffing_rise_p95=float(np.quantile(rise, 0.95)) if len(rise) else None,
     )
 
 
@@ -243,11 +275,22 @@ def format_results(
         f"Held out: {', '.join(held_out)}  ",
         f"Passages: {', '.join(f'{a} {n}' for a, n in passages.items())}",
         "",
-        "| model | scorer | AUC vs other authors | AUC vs LLM prose | per author |",
-        "|---|---|---|---|---|",
+        "| model | scorer | AUC vs other authors | AUC vs LLM prose | AUC vs stuffed LLM prose "
+        "| stuffing rise (mean / p95) | per author |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         per_author = ", ".join(f"{a} {v:.3f}" for a, v in r.auc_per_author.items())
-        llm = f"{r.auc_vs_llm:.3f}" if r.auc_vs_llm is not None else "-"
-        lines.append(f"| {r.model} | {r.variant} | {r.auc_vs_authors:.3f} | {llm} | {per_author} |")
+        llm, stuffed = (
+            f"{v:.3f}" if v is not None else "-" for v in (r.auc_vs_llm, r.auc_vs_stuffed)
+        )
+        rise = (
+            f"{r.stuffing_rise_mean:+.3f} / {r.stuffing_rise_p95:+.3f}"
+            if r.stuffing_rise_mean is not None and r.stuffing_rise_p95 is not None
+            else "-"
+        )
+        lines.append(
+            f"| {r.model} | {r.variant} | {r.auc_vs_authors:.3f} | {llm} | {stuffed} | {rise} "
+            f"| {per_author} |"
+        )
     return "\n".join(lines) + "\n"

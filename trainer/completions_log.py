@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from shared.files import replaced_file
 
 COMPLETIONS_LOG = "completions.jsonl"
+# Called with each batch's records as they are written (the reward-hacking monitor samples them).
+BatchListener = Callable[[list[dict[str, Any]]], None]
 
 
 def drop_lines_after(path: Path, step: int) -> None:
@@ -76,6 +79,7 @@ class CompletionsRecorder:
         self.reward_names = list(reward_names)
         self._pending: dict[int, dict[str, Any]] = {}
         self._file: TextIO | None = None
+        self.listeners: list[BatchListener] = []
 
     def record(
         self,
@@ -112,7 +116,7 @@ class CompletionsRecorder:
             self._file = None
 
     def _write(self, batch: dict[str, Any]) -> None:
-        lines = []
+        records = []
         for i, (prompt, completion) in enumerate(
             zip(batch["prompts"], batch["completions"], strict=True)
         ):
@@ -126,8 +130,11 @@ class CompletionsRecorder:
                     for name, details in batch["details"].items()
                 },
             }
-            lines.append(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            records.append(record)
+        lines = [json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records]
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")
         append_line(self._file, "".join(lines))
+        for listener in self.listeners:
+            listener(records)

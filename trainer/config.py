@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from trainer.data.book_folder import slugify
 from trainer.policy_model import EMBEDDED_POLICY
 from trainer.reward_config import RewardSpec, default_rewards
 
@@ -46,6 +47,53 @@ class LoraSettings:
 
 
 @dataclass
+class MonitorSettings:
+    """The reward-hacking monitor (`trainer.hacking_monitor`): every `every_steps` steps it
+    measures `sample_size` recent completions with measures no reward sees, and warns when the
+    trend over the last `window_checks` checks says the style reward is being gamed.
+    """
+
+    enabled: bool | None = None  # null: on exactly when books_dir is set
+    books_dir: Path | None = None  # AUTHOR--TITLE.txt books: the author's and rival authors'
+    author: str | None = None  # the books' author slug; null: the run's `author`, slugified
+    every_steps: int = 10
+    sample_size: int = 64
+    window_checks: int = 4
+    style_rise: float = 0.05
+    stylometry_drop: float = 0.03
+    copy_rise: float = 0.05
+    max_copied_fraction: float | None = 0.25
+    copy_ngram_words: int = 8  # as the style service's copy guard
+    stop_on_alarm: bool = False
+
+    def __post_init__(self) -> None:
+        if self.enabled not in (None, True, False):
+            raise ValueError(f"enabled must be true, false or null, got {self.enabled!r}")
+        if self.enabled and self.books_dir is None:
+            raise ValueError(
+                "enabled is true but books_dir is not set: give the folder of AUTHOR--TITLE.txt "
+                "books to measure against (e.g. /data/books), or set enabled: false"
+            )
+        minimums = {"every_steps": 1, "sample_size": 1, "window_checks": 2, "copy_ngram_words": 2}
+        for name, least in minimums.items():
+            if getattr(self, name) < least:
+                raise ValueError(f"{name} must be at least {least}, got {getattr(self, name)}")
+        for name in ("style_rise", "stylometry_drop", "copy_rise", "max_copied_fraction"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int | float) and value >= 0):
+                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+
+    @property
+    def active(self) -> bool:
+        """Whether the monitor runs: as `enabled` says, or when `books_dir` is set."""
+        return self.books_dir is not None if self.enabled is None else self.enabled
+
+    def author_slug(self, run_author: str) -> str:
+        """The books' author slug to measure against: `author`, else "Mark Twain" -> mark-twain."""
+        return self.author or slugify(run_author, run_author)
+
+
+@dataclass
 class RunConfig:
     """Everything a GRPO run needs; `grpo` holds TRL `GRPOConfig` arguments as they are."""
 
@@ -59,6 +107,7 @@ class RunConfig:
     preflight: bool = True
     rewards: list[RewardSpec] = field(default_factory=default_rewards)
     lora: LoraSettings = field(default_factory=LoraSettings)
+    monitor: MonitorSettings = field(default_factory=MonitorSettings)
     grpo: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,6 +220,8 @@ def _build(cls: type[Any], data: Any, where: str) -> Any:
             ]
         elif name == "lora":
             values[name] = _build(LoraSettings, value, "lora.")
+        elif name == "monitor":
+            values[name] = _build(MonitorSettings, value, "monitor.")
         elif "Path" in str(kind) and value is not None:
             values[name] = Path(value)
         else:
@@ -179,7 +230,7 @@ def _build(cls: type[Any], data: Any, where: str) -> Any:
     try:
         return cls(**values)
     except (TypeError, ValueError) as exc:  # a missing field, or a value __post_init__ refuses
-        raise ConfigError(f"{where or 'config'}: {exc}") from None
+        raise ConfigError(f"{where.rstrip('.') or 'config'}: {exc}") from None
 
 
 def _check_scalar(name: str, kind: str, value: Any) -> None:

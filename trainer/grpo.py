@@ -6,7 +6,8 @@
         --config configs/grpo_twain.yaml                     # also 1gpu.yaml, zero3.yaml
 
 The run directory holds the config as run, `train.log`, the completions log (one JSON line per
-completion with every reward, flushed each step), `checkpoints/` and the final model.
+completion with every reward, flushed each step), `monitor.jsonl` when the reward-hacking monitor
+is on (`trainer.hacking_monitor`), `checkpoints/` and the final model.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import yaml
 from trainer.checkpoints import checkpoint_step, last_complete_checkpoint
 from trainer.completions_log import COMPLETIONS_LOG, CompletionsRecorder, drop_lines_after
 from trainer.config import RunConfig, launch_arguments, load_config, lora_config
+from trainer.hacking_monitor import MONITOR_LOG, build_monitor
 from trainer.metrics_log import METRICS_LOG, MetricsLogCallback
 from trainer.policy_model import resolve_policy_model
 from trainer.preflight import check_services
@@ -54,10 +56,12 @@ def train(config: RunConfig) -> Path:
     )
     # The steps after the checkpoint (all of them when starting afresh) are done again, so their
     # lines from an earlier, interrupted run must go or they would be logged twice. The metrics
-    # log is the main process's alone: another rank rewriting it at the same time would race.
+    # and monitor logs are the main process's alone: another rank rewriting them would race.
     step = checkpoint_step(last)
-    for log_file in (recorder.path, *([run_dir / METRICS_LOG] if _rank() == 0 else [])):
+    main_logs = [run_dir / METRICS_LOG, run_dir / MONITOR_LOG] if _rank() == 0 else []
+    for log_file in (recorder.path, *main_logs):
         drop_lines_after(log_file, step)
+    monitor = build_monitor(config, recorder, main_process=_rank() == 0)
     if last is not None:
         log.info("resuming from %s (step %d)", last, step)
     built = [build_reward_function(spec, recorder) for spec in config.rewards]
@@ -74,7 +78,8 @@ def train(config: RunConfig) -> Path:
         args=GRPOConfig(**arguments),
         train_dataset=Dataset.from_list(_prompts(config)),
         peft_config=lora_config(config.lora),
-        callbacks=[MetricsLogCallback(run_dir / METRICS_LOG)],
+        # The monitor first: it adds its check to the logs the metrics log then writes.
+        callbacks=[*([monitor] if monitor else []), MetricsLogCallback(run_dir / METRICS_LOG)],
     )
     try:
         trainer.train(resume_from_checkpoint=None if last is None else str(last))

@@ -1,5 +1,6 @@
-"""A run's report: plots of rewards, KL and completion length per step, and the best and worst
-completions of the last steps, as PNG files and a Markdown and an HTML page in the run folder.
+"""A run's report: plots of rewards, KL and completion length per step, the reward-hacking
+monitor's checks when it ran, and the best and worst completions of the last steps, as PNG files
+and a Markdown and an HTML page in the run folder.
 
     stylegrpo report runs/grpo-twain
 """
@@ -14,12 +15,14 @@ from typing import Any
 import yaml
 
 from trainer.completions_log import COMPLETIONS_LOG
+from trainer.hacking_monitor import MONITOR_LOG
 from trainer.metrics_log import METRICS_LOG
 from trainer.rewards import completion_text
 
 LAST_STEPS = 5
 SHOWN = 3
 EXCERPT_CHARS = 600
+MONITOR_PANEL = "reward-hacking monitor"
 
 
 def write_report(run_dir: Path) -> Path:
@@ -32,6 +35,9 @@ def write_report(run_dir: Path) -> Path:
     out = run_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
     plots = _plots(metrics, sorted(weights), out)
+    checks = _read_lines(run_dir / MONITOR_LOG)
+    if checks:
+        plots[MONITOR_PANEL] = _monitor_plot(checks, out)
     best, worst = _extremes(completions, weights)
     sections = [(f"{name}", f"{name}.png") for name in plots]
     markdown = [f"# Run report: {run_dir.name}", ""]
@@ -40,6 +46,11 @@ def write_report(run_dir: Path) -> Path:
     page += [
         f'<h2>{html.escape(t)}</h2><img src="{f}" alt="{html.escape(t)}">' for t, f in sections
     ]
+    alarms = [f"step {check['step']}: {alarm}" for check in checks for alarm in check["alarms"]]
+    if alarms:
+        markdown += ["", "## Reward-hacking monitor alarms", "", *[f"- {a}" for a in alarms]]
+        page.append("<h2>Reward-hacking monitor alarms</h2><ul>")
+        page += [f"<li>{html.escape(a)}</li>" for a in alarms] + ["</ul>"]
     for title, rows in (("Best completions", best), ("Worst completions", worst)):
         markdown += ["", f"## {title} (last {LAST_STEPS} steps)", ""]
         page.append(f"<h2>{title} (last {LAST_STEPS} steps)</h2>")
@@ -122,6 +133,42 @@ def _plots(metrics: list[dict[str, Any]], rewards: list[str], out: Path) -> dict
         plt.close(figure)
         written[title] = path
     return written
+
+
+def _monitor_plot(checks: list[dict[str, Any]], out: Path) -> Path:
+    """Per check: the style reward beside the measures it cannot see; alarms as red lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series: dict[str, list[tuple[int, float]]] = {}
+    for check in checks:
+        values = {
+            "style reward": check["rewards"].get("style"),
+            "stylometry closeness": check["stylometry_closeness"],
+            "copied fraction": check["copied_fraction"],
+            "distinct-2": check["distinct_2"],
+        }
+        for label, value in values.items():
+            if value is not None:
+                series.setdefault(label, []).append((check["step"], float(value)))
+    figure, axis = plt.subplots(figsize=(7, 3.5))
+    for label, points in series.items():
+        axis.plot([s for s, _ in points], [v for _, v in points], marker="o", label=label)
+    # Above this line a text is nearer the author than any rival author of the books folder.
+    axis.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    for i, step in enumerate(c["step"] for c in checks if c["alarms"]):
+        axis.axvline(step, color="red", linestyle="--", alpha=0.6, label=None if i else "alarm")
+    axis.set_title(MONITOR_PANEL)
+    axis.set_xlabel("step")
+    axis.set_ylim(-0.02, 1.02)  # keeps points at 0 and 1 whole
+    axis.legend(loc="best", fontsize="x-small")
+    figure.tight_layout()
+    path = out / f"{MONITOR_PANEL}.png"
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
 
 
 def _extremes(

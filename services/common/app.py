@@ -14,7 +14,7 @@ from services.common.errors import install_error_handlers
 from services.common.metrics import MetricsMiddleware, ServiceMetrics
 from services.common.middleware import ApiKeyMiddleware, BodyLimitMiddleware
 from services.common.routes import package_version, router
-from services.common.scorer import Scorer
+from services.common.scorer import Scorer, ServesRoutes
 from services.common.state import Readiness, ServiceState
 from shared.settings import ServiceSettings
 
@@ -48,7 +48,9 @@ def create_app(*, settings: ServiceSettings, scorer: Scorer) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = state
-    app.include_router(router)
+    routers = [router, *(scorer.routers() if isinstance(scorer, ServesRoutes) else ())]
+    for included in routers:
+        app.include_router(included)
     install_error_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -59,7 +61,11 @@ def create_app(*, settings: ServiceSettings, scorer: Scorer) -> FastAPI:
         app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key.get_secret_value())
     # Newer FastAPI keeps an included router as one entry in `app.routes`, so its paths are
     # read from the router itself; missing them would label every request route="other".
-    routes = {route.path for route in [*app.routes, *router.routes] if hasattr(route, "path")}
+    routes = {
+        route.path
+        for route in [*app.routes, *(r for included in routers for r in included.routes)]
+        if hasattr(route, "path")
+    }
     app.add_middleware(MetricsMiddleware, metrics=state.metrics, routes=routes)
     return app
 

@@ -8,18 +8,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.errors import ServiceError, error_response
 
-OPEN_PATHS = frozenset({"/health"})
+# A service's page (`/`) and its files (`/static/...`) are code with no data in them: a browser
+# must load them before anyone can type a key into the page.
+OPEN_PATHS = frozenset({"/health", "/"})
+OPEN_PREFIX = "/static/"
 
 
 class ApiKeyMiddleware:
-    """With an API key set, every route but `/health` needs `Authorization: Bearer <key>`."""
+    """With an API key set, every route but `/health` and a page needs `Authorization: Bearer`."""
 
     def __init__(self, app: ASGIApp, api_key: str) -> None:
         self.app = app
         self.expected = f"Bearer {api_key}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+        path = scope["path"] if scope["type"] == "http" else None
+        if path is not None and path not in OPEN_PATHS and not path.startswith(OPEN_PREFIX):
             given = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
                 response = error_response(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from shared.schemas import ScoreRequest
+
+if TYPE_CHECKING:  # only for the annotation: a scorer module must import without a web framework
+    from fastapi import APIRouter
 
 
 class InvalidInputError(ValueError):
@@ -58,6 +62,15 @@ class Scorer(Protocol):
 
     async def aclose(self) -> None:
         """Release what `load` and `score` hold."""
+        ...
+
+
+@runtime_checkable
+class ServesRoutes(Protocol):
+    """A scorer with routes of its own besides the shared ones, e.g. a page for people."""
+
+    def routers(self) -> Sequence[APIRouter]:
+        """Routers `create_app` includes; import them inside, so the scorer module stays light."""
         ...
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shared.author_names import mentioned_names
 from shared.text import ends_sentence, repetition_ratio, words
 
 META_PATTERNS = (
@@ -56,7 +57,7 @@ def run_checks(story: str, settings: CheckSettings) -> CheckResult:
     body = "\n".join(lines[:-1] if lines and lines[-1] == settings.end_marker else lines)
     if body and not ends_sentence(body):
         failed["abrupt_ending"] = f"ends mid-sentence: {body[-40:]!r}"
-    names = [n for n in settings.forbidden_names if _mentions(story, n)]
+    names = mentioned_names(story, settings.forbidden_names)
     if names:
         failed["forbidden_names"] = ", ".join(names)
     meta = _META.search(story)
@@ -68,7 +69,3 @@ def run_checks(story: str, settings: CheckSettings) -> CheckResult:
             f"{ratio:.2f} of 4-grams repeat (limit {settings.repetition_threshold})"
         )
     return CheckResult(failed=failed, repetition_ratio=ratio)
-
-
-def _mentions(text: str, name: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None

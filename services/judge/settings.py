@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.settings import DEFAULT_PORTS, ServiceSettings, split_commas
-
-TWAIN_NAMES = (
-    "Mark Twain",
-    "Samuel Clemens",
-    "Samuel Langhorne Clemens",
-    "Tom Sawyer",
-    "Huckleberry Finn",
-    "Huck Finn",
-    "Becky Thatcher",
-    "Injun Joe",
-    "Aunt Polly",
-    "Pudd'nhead Wilson",
-    "Hank Morgan",
-    "Connecticut Yankee",
-)
+from shared.author_names import names_of
+from shared.settings import DEFAULT_PORTS, ServiceSettings
 
 
 class JudgeSettings(ServiceSettings):
@@ -47,8 +33,15 @@ class JudgeSettings(ServiceSettings):
     rubric_weight: float = Field(default=0.25, ge=0, le=1)
     fluency_weight: float = Field(default=0.75, ge=0, le=1)
     end_marker: str = "THE END."
-    forbidden_names: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=TWAIN_NAMES, description="Comma-separated names the story must not mention."
+    author: str = Field(
+        default="mark-twain",
+        description="Whose names (own, titles, famous characters) a story must not mention: a "
+        "table of the names file.",
+    )
+    names_file: Path | None = Field(
+        default=None,
+        description="TOML file of names per author (shape of shared/data/author_names.toml); "
+        "unset = the packaged list, which the style service shares.",
     )
     repetition_threshold: float = Field(
         default=0.3, gt=0, lt=1, description="Repeated 4-gram ratio above which a story fails."
@@ -66,8 +59,6 @@ class JudgeSettings(ServiceSettings):
     openai_concurrency: int = Field(default=8, ge=1)
     openai_timeout_s: float = Field(default=120, gt=0)
 
-    _split_names = field_validator("forbidden_names", mode="before")(split_commas)
-
     @field_validator("rubric")
     @classmethod
     def _known_rubric(cls, value: str) -> str:
@@ -84,4 +75,13 @@ class JudgeSettings(ServiceSettings):
             raise ValueError("JUDGE_RUBRIC_WEIGHT and JUDGE_FLUENCY_WEIGHT cannot both be 0")
         if self.backend == "openai" and not (self.openai_url and self.openai_model):
             raise ValueError("JUDGE_BACKEND=openai needs JUDGE_OPENAI_URL and JUDGE_OPENAI_MODEL")
+        try:
+            names_of(self.author, self.names_file)
+        except ValueError as exc:
+            raise ValueError(f"JUDGE_AUTHOR / JUDGE_NAMES_FILE: {exc}") from None
         return self
+
+    @property
+    def forbidden_names(self) -> tuple[str, ...]:
+        """The names of `author` a story must not mention."""
+        return names_of(self.author, self.names_file)

@@ -47,6 +47,7 @@ class ClassifierSampling:
     windows_per_book: int
     windows_per_negative: int
     folds: int
+    stuffing: bool = True
 
 
 @dataclass
@@ -86,6 +87,7 @@ def build_anchor(
                     sampling.windows_per_book,
                     sampling.windows_per_negative,
                     sampling.folds,
+                    sampling.stuffing,
                 ],
                 "authors": authors,
                 "corpus": corpus_fingerprint(books),
@@ -147,8 +149,10 @@ def _fit(
         corpus.titles,
         authors,
         folds=sampling.folds,
+        stuffing=sampling.stuffing,
     )
-    return _FittedClassifier(fit_ngram_classifier(texts, labels, authors), held_out)
+    classifier = fit_ngram_classifier(texts, labels, authors, stuffing=sampling.stuffing)
+    return _FittedClassifier(classifier, held_out)
 
 
 def _read_cache(path: Path) -> _FittedClassifier | None:

@@ -4,29 +4,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from services.style.windows import Tokenizer, split_windows
+from shared.author_names import blank_names
 
 AUTHOR_TITLE_SEPARATOR = "--"
 
 
 @dataclass(frozen=True)
 class Book:
-    """One plain-text book and whose it is."""
+    """One plain-text book and whose it is; `blanked_names` are blanked out when it is read."""
 
     author: str
     title: str
     path: Path
+    blanked_names: re.Pattern[str] | None = None
 
     def read_text(self) -> str:
         """The book's text; a `.jsonl` file's `text` fields joined as paragraphs."""
         raw = self.path.read_text(encoding="utf-8", errors="replace")
-        if self.path.suffix != ".jsonl":
-            return raw
-        records = (json.loads(line) for line in raw.splitlines() if line.strip())
-        return "\n\n".join(str(record["text"]) for record in records)
+        if self.path.suffix == ".jsonl":
+            records = (json.loads(line) for line in raw.splitlines() if line.strip())
+            raw = "\n\n".join(str(record["text"]) for record in records)
+        return raw if self.blanked_names is None else blank_names(raw, self.blanked_names)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ def corpus_fingerprint(books: list[Book]) -> str:
     digest = hashlib.sha256()
     for book in books:
         digest.update(f"{book.author}/{book.title}\0".encode())
+        if book.blanked_names is not None:
+            digest.update(f"blanked {book.blanked_names.pattern}\0".encode())
         digest.update(hashlib.sha256(book.path.read_bytes()).digest())
     return digest.hexdigest()
 

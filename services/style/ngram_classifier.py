@@ -9,13 +9,17 @@ embeddings reaches about 0.90 AUC (see `stylegrpo eval-authorship` for the measu
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
+
+from services.style.stuffing import STUFFING_EVERY_WORDS, distinctive_words, stuff
 
 FloatArray = NDArray[np.float64]
 # Words keep apostrophes inside them ("warn't", "reckon'd"); punctuation marks are tokens too.
@@ -78,9 +82,13 @@ def make_vectoriser() -> FeatureUnion:
 
 
 def fit_ngram_classifier(
-    texts: list[str], labels: NDArray[np.str_], authors: list[str]
+    texts: list[str], labels: NDArray[np.str_], authors: list[str], *, stuffing: bool = True
 ) -> NgramClassifier:
-    """Fit the vectoriser on `texts` and one model per author in `authors` (labels: whose)."""
+    """Fit the vectoriser on `texts` and one model per author in `authors` (labels: whose).
+
+    With `stuffing`, each author's model also learns from stuffed copies of everyone else's
+    texts (`services.style.stuffing`), labelled as not the author's.
+    """
     missing = [a for a in authors if not (labels == a).any()]
     if missing:
         raise ValueError(f"no training texts for author(s): {', '.join(missing)}")
@@ -88,13 +96,28 @@ def fit_ngram_classifier(
         raise ValueError("the classifier needs texts by two or more authors (or a negative source)")
     vectoriser = make_vectoriser()
     features = vectoriser.fit_transform(texts)
-    models = {
-        author: LogisticRegression(C=REGULARISATION_C, max_iter=2000, class_weight="balanced").fit(
-            features, labels == author
-        )
-        for author in authors
-    }
+    models = {}
+    for author in authors:
+        x, y = features, labels == author
+        if stuffing:
+            stuffed = stuffed_copies(texts, labels, author)
+            x = sparse.vstack([features, vectoriser.transform(stuffed)]).tocsr()
+            y = np.concatenate([y, np.zeros(len(stuffed), dtype=bool)])
+        model = LogisticRegression(C=REGULARISATION_C, max_iter=2000, class_weight="balanced")
+        models[author] = model.fit(x, y)
     return NgramClassifier(vectoriser=vectoriser, models=models)
+
+
+def stuffed_copies(texts: list[str], labels: NDArray[np.str_], author: str) -> list[str]:
+    """Every text not by `author`, with `author`'s most distinctive words of `texts` stuffed
+    in (seeded by the author's name, so a refit gives the same copies)."""
+    by_label: dict[str, list[str]] = {}
+    for text, label in zip(texts, labels.tolist(), strict=True):
+        by_label.setdefault(label, []).append(text)
+    markers = distinctive_words(by_label, author)
+    rng = random.Random(author)
+    others = [t for t, label in zip(texts, labels.tolist(), strict=True) if label != author]
+    return [stuff(t, markers, rng, every=STUFFING_EVERY_WORDS) for t in others]
 
 
 def fold_of_group(groups: NDArray[np.str_], folds: int) -> dict[str, int]:
@@ -115,6 +138,7 @@ def out_of_fold_decisions(
     authors: list[str],
     *,
     folds: int,
+    stuffing: bool = True,
 ) -> dict[str, FloatArray]:
     """Each author's decision on every target text from a model that never saw its book.
 
@@ -132,7 +156,7 @@ def out_of_fold_decisions(
             continue
         kept = [a for a in authors if (train_labels[training] == a).any()]
         classifier = fit_ngram_classifier(
-            [train_texts[i] for i in training], train_labels[training], kept
+            [train_texts[i] for i in training], train_labels[training], kept, stuffing=stuffing
         )
         for author, values in classifier.decisions([targets[i] for i in scored]).items():
             result[author][scored] = values

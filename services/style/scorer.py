@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,14 +16,18 @@ from services.common.scorer import InvalidInputError, ScoredBatch
 from services.style.aggregate import tempered, weighted_geometric_mean
 from services.style.authorship_anchor import AuthorshipAnchor, ClassifierSampling, build_anchor
 from services.style.batcher import EncodeBatcher
-from services.style.copy_guard import CopyIndex, CopyReport, build_copy_index, copy_report
 from services.style.corpus import find_books, negative_sources
 from services.style.encoder import WindowEncoder
+from services.style.guards import TextGuards
 from services.style.profile_cache import load_corpus_embeddings
 from services.style.profiles import ProfileSet, build_profiles, unit
 from services.style.settings import StyleSettings
 from services.style.windows import WindowedText, split_windows
+from shared.author_names import blank_names, load_author_names, names_pattern
 from shared.schemas import ScoreRequest, StyleDetails, WindowScore
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +43,13 @@ class StyleScorer:
         self._profiles: ProfileSet | None = None
         self._batcher: EncodeBatcher | None = None
         self._anchor: AuthorshipAnchor | None = None
-        self._copy_index: CopyIndex | None = None
+        self._guards: TextGuards | None = None
         self._tokenizer_lock = threading.Lock()
+        self._names = (
+            names_pattern(n for a in load_author_names(settings.names_file).values() for n in a.all)
+            if settings.blank_names
+            else None
+        )
 
     @property
     def model(self) -> str:
@@ -73,13 +84,20 @@ class StyleScorer:
                 f"no books in STYLE_BOOKS_DIR={settings.books_dir}: expected "
                 "AUTHOR--TITLE.txt files or AUTHOR/TITLE.txt folders"
             )
+        # Profiles and the classifier learn from the books as they will score texts: names
+        # blanked. The guards keep the books whole.
+        names = self._names
+        learned = [replace(b, blanked_names=names) for b in books]
+        negatives = [
+            replace(b, blanked_names=names) for b in negative_sources(settings.negative_texts)
+        ]
         corpus = load_corpus_embeddings(
-            books,
+            learned,
             encoder,
             windows_per_book=settings.windows_per_book,
             windows_per_negative=settings.windows_per_negative,
             cache_dir=settings.cache_dir,
-            negatives=negative_sources(settings.negative_texts),
+            negatives=negatives,
         )
         authors = sorted({book.author for book in books})
         profiles = build_profiles(corpus, authors)
@@ -91,8 +109,8 @@ class StyleScorer:
         anchor = None
         if settings.classifier:
             anchor = build_anchor(
-                books,
-                negative_sources(settings.negative_texts),
+                learned,
+                negatives,
                 corpus,
                 authors,
                 tokenizer=encoder.tokenizer,
@@ -102,6 +120,7 @@ class StyleScorer:
                     windows_per_book=settings.classifier_windows_per_book,
                     windows_per_negative=settings.classifier_windows_per_negative,
                     folds=settings.classifier_folds,
+                    stuffing=settings.classifier_stuffing,
                 ),
                 cache_dir=settings.cache_dir,
             )
@@ -116,12 +135,13 @@ class StyleScorer:
                 if anchor
                 else "",
             )
-        # Rebuilt at every load rather than cached: a few seconds and ~8 bytes per n-gram.
-        copy_index = (
-            build_copy_index(books, settings.copy_ngram_words) if settings.copy_guard else None
+        guards = TextGuards.build(settings, books, negative_sources(settings.negative_texts))
+        self._encoder, self._profiles, self._anchor, self._guards = (
+            encoder,
+            profiles,
+            anchor,
+            guards,
         )
-        self._encoder, self._profiles, self._anchor = encoder, profiles, anchor
-        self._copy_index = copy_index
         self._batcher = EncodeBatcher(
             encoder.encode,
             max_batch_tokens=settings.max_batch_tokens,
@@ -131,6 +151,12 @@ class StyleScorer:
     def counters(self) -> dict[str, float]:
         """No running totals beyond the HTTP layer's."""
         return {}
+
+    def routers(self) -> Sequence[APIRouter]:
+        """The scoring page for people (`GET /`), served beside the shared routes."""
+        from services.style.page.routes import router
+
+        return [router]
 
     def describe(self) -> dict[str, Any]:
         """Windowing, aggregation and each profile's calibration, for `/info`."""
@@ -149,14 +175,8 @@ class StyleScorer:
             if self._anchor
             else None,
             "reference_calibration": self._profiles.reference_calibration.to_dict(),
-            "copy_guard": {
-                "ngram_words": self._settings.copy_ngram_words,
-                "allowance": self._settings.copy_allowance,
-                "penalty": self._settings.copy_penalty,
-                "indexed_ngrams": self._copy_index.nbytes // 8,
-            }
-            if self._copy_index
-            else None,
+            "blanked_names": self._names is not None,
+            **(self._guards.describe() if self._guards else {}),
         }
 
     async def score(self, request: ScoreRequest) -> ScoredBatch:
@@ -165,29 +185,31 @@ class StyleScorer:
             raise RuntimeError("StyleScorer.score called before load()")
         profiles = self._profiles
         target = self._target(request)
-        windowed = await asyncio.to_thread(self._split_all, request.texts)
+        texts = self._blanked(request.texts)
+        windowed = await asyncio.to_thread(self._split_all, texts)
         rows = _row_ranges(windowed)
         classifier: NDArray[np.float64] | None = None
         if request.references is None:
             profile = profiles.profiles[target]
-            embeddings = unit(await self._embed(request.texts, windowed))
+            embeddings = unit(await self._embed(texts, windowed))
             similarity = (embeddings @ profile.direction).astype(np.float64)
             if self._anchor is None:
                 window_scores = profile.calibration.apply(similarity)
             else:
                 classifier = await asyncio.to_thread(
                     self._anchor.classifier.decision,
-                    _window_texts(request.texts, windowed),
+                    _window_texts(texts, windowed),
                     target,
                 )
                 window_scores = self._anchor.calibrations[target].apply(similarity, classifier)
         else:
-            references = await asyncio.to_thread(self._split_all, request.references)
+            reference_texts = self._blanked(request.references)
+            references = await asyncio.to_thread(self._split_all, reference_texts)
             empty = [i for i, r in enumerate(references) if not r.windows]
             if empty:
                 raise InvalidInputError(f"references[{empty[0]}] is empty: nothing to compare with")
             embeddings = profiles.centre(
-                await self._embed(request.texts + request.references, windowed + references)
+                await self._embed(texts + reference_texts, windowed + references)
             )
             reference_rows = embeddings[rows[-1][1] if rows else 0 :]
             similarity = np.concatenate(
@@ -199,7 +221,10 @@ class StyleScorer:
             )
             window_scores = profiles.reference_calibration.apply(similarity)
         window_scores = tempered(window_scores, self._settings.score_temperature)
-        copies = await asyncio.to_thread(self._copy_reports, request, target)
+        assert self._guards is not None
+        guarded = await asyncio.to_thread(
+            self._guards.reports, request.texts, request.references, target
+        )
         scores, details = [], []
         for i, (split, (a, b)) in enumerate(zip(windowed, rows, strict=True)):
             score, windows = _score_text(
@@ -208,8 +233,9 @@ class StyleScorer:
                 window_scores[a:b],
                 None if classifier is None else classifier[a:b],
             )
-            copy = copies[i] if copies else None
-            scores.append(score * copy.penalty_factor if copy else score)
+            guard = guarded[i]
+            copy = guard.copy
+            scores.append(score * guard.factor)
             details.append(
                 StyleDetails(
                     windows=windows,
@@ -219,31 +245,16 @@ class StyleScorer:
                     copied_fraction=copy.copied_fraction if copy else None,
                     longest_copied_words=copy.longest_copied_words if copy else None,
                     copy_penalty_factor=copy.penalty_factor if copy else None,
+                    known_ngram_fraction=guard.known_ngram_fraction,
+                    prose_factor=guard.prose_factor,
                 ).model_dump()
             )
         return ScoredBatch(scores=scores, details=details if request.details else None)
 
-    def _copy_reports(self, request: ScoreRequest, target: str) -> list[CopyReport]:
-        """Each text's copying of the profile's books or of its own reference; [] when off."""
-        settings = self._settings
-        if not settings.copy_guard:
-            return []
-        reports = []
-        for i, text in enumerate(request.texts):
-            if request.references is None:
-                assert self._copy_index is not None
-                index, key = self._copy_index, target
-            else:
-                index, key = CopyIndex(settings.copy_ngram_words), "reference"
-                index.add(key, [request.references[i]])
-            reports.append(
-                copy_report(
-                    index.copied_mask(key, text),
-                    allowance=settings.copy_allowance,
-                    penalty=settings.copy_penalty,
-                )
-            )
-        return reports
+    def _blanked(self, texts: list[str]) -> list[str]:
+        """The texts with every listed name blanked (same length, so offsets hold)."""
+        names = self._names
+        return texts if names is None else [blank_names(t, names) for t in texts]
 
     async def _embed(self, texts: list[str], splits: list[WindowedText]) -> NDArray[np.float32]:
         """Raw embeddings of every window of every text, in order, through the batcher."""

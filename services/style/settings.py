@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from shared.author_names import load_author_names
 from shared.settings import DEFAULT_PORTS, ServiceSettings, split_commas
 
 
@@ -57,11 +58,26 @@ class StyleSettings(ServiceSettings):
     classifier_folds: int = Field(
         default=5, ge=2, description="Folds of books for the classifier's held-out scores."
     )
+    classifier_stuffing: bool = Field(
+        default=True,
+        description="Train the classifier on stuffed copies of other authors' windows (the "
+        "profile author's telltale words sprinkled in), so such words alone buy no style.",
+    )
     score_temperature: float = Field(
         default=1.0,
         gt=0,
         description="Divides each window's log-odds before aggregation: 1 = calibrated "
         "probabilities; above 1 softens a nearly binary score (ranks unchanged) for GRPO.",
+    )
+    blank_names: bool = Field(
+        default=True,
+        description="Blank every name of the names file (authors, titles, famous characters) "
+        "out of texts and books before scoring, so names buy no style.",
+    )
+    names_file: Path | None = Field(
+        default=None,
+        description="TOML file of names per author (shape of shared/data/author_names.toml); "
+        "unset = the packaged list, which the judge shares.",
     )
     copy_guard: bool = Field(
         default=True,
@@ -85,6 +101,27 @@ class StyleSettings(ServiceSettings):
         ge=0,
         description="Score x max(0, 1 - penalty x max(0, copied_fraction - allowance)).",
     )
+    prose_guard: bool = Field(
+        default=True,
+        description="Scale down texts whose words seldom sit in a word n-gram found in the books "
+        "or negative texts (random tokens, shuffled words, one word repeated).",
+    )
+    prose_ngram_words: int = Field(
+        default=3, ge=2, description="Words in an n-gram of the prose guard."
+    )
+    prose_known_floor: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="Known n-gram fraction at or below which a text scores 0 (not prose).",
+    )
+    prose_known_full: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Known n-gram fraction from which a text counts fully as prose; between the "
+        "floor and this the score scales linearly.",
+    )
     window_overlap_tokens: int = Field(default=32, ge=0)
     encode_batch_size: int = Field(default=32, ge=1)
     max_batch_tokens: int = Field(
@@ -93,8 +130,39 @@ class StyleSettings(ServiceSettings):
     max_wait_ms: float = Field(
         default=5.0, ge=0, description="How long a batch waits for concurrent requests."
     )
+    page_judge_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="Judge service the scoring page (`GET /`) also asks; unset = not shown.",
+    )
+    page_judge_api_key: SecretStr | None = Field(
+        default=None, description="The judge's API key, sent by the page's peer requests."
+    )
+    page_completeness_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="Completeness service the scoring page also asks; unset = not shown.",
+    )
+    page_completeness_api_key: SecretStr | None = Field(
+        default=None, description="The completeness service's API key, for the page."
+    )
 
     _split_paths = field_validator("negative_texts", mode="before")(split_commas)
+
+    @model_validator(mode="after")
+    def _prose_ramp_rises(self) -> StyleSettings:
+        if self.prose_known_floor >= self.prose_known_full:
+            raise ValueError(
+                f"STYLE_PROSE_KNOWN_FLOOR ({self.prose_known_floor}) must be below "
+                f"STYLE_PROSE_KNOWN_FULL ({self.prose_known_full})"
+            )
+        return self
+
+    @field_validator("names_file")
+    @classmethod
+    def _names_file_reads(cls, value: Path | None) -> Path | None:
+        load_author_names(value)  # a missing or malformed file stops start-up
+        return value
 
     @field_validator("books_dir")
     @classmethod

@@ -35,3 +35,17 @@ def tiny_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Qwen2ForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def style_url_for_random_policy(style_settings: Any, run_asgi_session: Callable[[Any], str]) -> str:
+    """The style service without its prose guard, which rightly scores the random tokens of
+    `tiny_policy` 0 for all: a test of training mechanics needs rewards that differ."""
+    from services.common.app import create_app
+    from services.launcher import wait_ready
+    from services.style.scorer import StyleScorer
+
+    settings = style_settings.model_copy(update={"prose_guard": False})
+    url = run_asgi_session(create_app(settings=settings, scorer=StyleScorer(settings)))
+    wait_ready(url, 900)
+    return url

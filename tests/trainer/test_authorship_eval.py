@@ -89,6 +89,11 @@ def test_the_evaluator_scores_held_out_books_with_the_services_scorer(
     assert combined.mean_score["mark-twain"] > combined.mean_score["arthur-conan-doyle"]
     written = json.loads((tmp_path / "authorship" / "authorship.json").read_text())
     assert written["passages"]["mark-twain"] == 6
+    if negative_texts:  # the stuffing attack: the LLM passages with Twain's telltale words
+        assert written["passages"]["stuffed llm"] == written["passages"]["llm"]
+        assert "Huck Finn" in written["stuffing_markers"]
+        assert combined.auc_vs_stuffed is not None and combined.auc_vs_stuffed > 0.9
+        assert combined.stuffing_rise_mean is not None and combined.stuffing_rise_mean < 0.1
     assert sorted(written["held_out_books"]) == [
         "arthur-conan-doyle--sign-of-four",
         "mark-twain--a-horse-s-tale",

@@ -34,11 +34,15 @@ def run_config(run_dir: Path, policy: Path, urls: dict[str, str], steps: int, re
 def test_grpo_trains_logs_every_reward_and_resumes(
     tmp_path: Path,
     tiny_policy: Path,
-    style_url: str,
+    style_url_for_random_policy: str,
     judge_url: str,
     completeness_service: tuple[str, Any],
 ) -> None:
-    urls = {"style": style_url, "content": judge_url, "completeness": completeness_service[0]}
+    urls = {
+        "style": style_url_for_random_policy,
+        "content": judge_url,
+        "completeness": completeness_service[0],
+    }
     run_dir = tmp_path / "run"
     final = train(run_config(run_dir, tiny_policy, urls, steps=2, resume=False))
 

@@ -45,13 +45,13 @@ def test_a_comma_separated_override_gives_the_replicas_and_round_trips(tmp_path:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["--rewards.0.url", "style-1:8001"], r"rewards\.0\..*must start with http"),
-        (["--rewards.0.url", f"{REPLICAS[0]},{REPLICAS[0]}/"], r"rewards\.0\..*more than once"),
+        (["--rewards.0.url", "style-1:8001"], r"rewards\.0: .*must start with http"),
+        (["--rewards.0.url", f"{REPLICAS[0]},{REPLICAS[0]}/"], r"rewards\.0: .*more than once"),
         (
             ["--rewards.0.url", ",".join(REPLICAS), "--rewards.0.min_ready_replicas", "3"],
-            r"rewards\.0\..*min_ready_replicas must be .* from 1 to 2",
+            r"rewards\.0: .*min_ready_replicas must be .* from 1 to 2",
         ),
-        (["--rewards.0.replica_cooldown_s", "-1"], r"rewards\.0\..*replica_cooldown_s"),
+        (["--rewards.0.replica_cooldown_s", "-1"], r"rewards\.0: .*replica_cooldown_s"),
     ],
 )
 def test_bad_replica_settings_name_the_key(overrides: list[str], message: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 from services.common.calibration import roc_auc
 from services.style.ngram_classifier import fit_ngram_classifier, out_of_fold_decisions
 from services.style.stacking import fit_stacked_calibration
+from services.style.stuffing import STUFFING_EVERY_WORDS, distinctive_words, stuff
 
 RIVER = [
     "reckon",
@@ -102,3 +103,40 @@ def test_stacking_weighs_the_better_witness_and_keeps_the_better_auc() -> None:
     assert stacked.classifier_weight > 0
     scores = stacked.apply(np.array([0.0, 0.0]), np.array([3.0, -3.0]))
     assert scores[0] > 0.9 and scores[1] < 0.1
+
+
+def test_stuffed_copies_teach_the_classifier_that_telltale_words_alone_are_not_the_author() -> None:
+    """Authors with telltale words (8% of their words) and habits in common words: moor
+    passages stuffed with river's telltale words every ~15 words gain less probability of being
+    river's once the classifier has learned from stuffed copies, which lean it on the habits."""
+    river_words = ["reckon", "warn't", "mighty", "considerable", "ain't", "raft"]
+    moor_words = ["indeed", "whilst", "singular", "perceive", "doubtless", "moor"]
+    river_habits = ["and", "then", "he", "was", "a", "got", "down"]
+    moor_habits = ["upon", "which", "she", "had", "the", "one", "quite"]
+
+    def habitual(telltale: list[str], habits: list[str], rng: random.Random) -> str:
+        draws = (rng.random() for _ in range(60))
+        return " ".join(
+            rng.choice(telltale if r < 0.08 else habits if r < 0.5 else SHARED) for r in draws
+        )
+
+    rng = random.Random(0)
+    texts = [habitual(river_words, river_habits, rng) for _ in range(60)]
+    texts += [habitual(moor_words, moor_habits, rng) for _ in range(60)]
+    authors = np.array(["river"] * 60 + ["moor"] * 60)
+    assert set(river_words) <= set(
+        distinctive_words({"river": texts[:60], "moor": texts[60:]}, "river")
+    )
+    moor = [habitual(moor_words, moor_habits, rng) for _ in range(40)]
+    stuffed = [stuff(t, river_words, rng, every=STUFFING_EVERY_WORDS) for t in moor]
+    river = [habitual(river_words, river_habits, rng) for _ in range(40)]
+    rise = {}
+    for stuffing in (False, True):
+        model = fit_ngram_classifier(texts, authors, ["river"], stuffing=stuffing)
+        probability = {
+            name: 1 / (1 + np.exp(-model.decision(batch, "river")))
+            for name, batch in (("moor", moor), ("stuffed", stuffed), ("river", river))
+        }
+        assert probability["river"].min() > probability["stuffed"].max()
+        rise[stuffing] = float((probability["stuffed"] - probability["moor"]).mean())
+    assert 0 < rise[True] < 0.8 * rise[False], rise

@@ -6,7 +6,7 @@
   prose at all. Measured without this guard against the Twain profile: random tokens scored
   0.60-0.99, shuffled words of a Twain book 0.96-1.00, "reckon" 300 times 0.99, runs of
   punctuation 0.999. Prose mostly reuses word trigrams someone has written before: the share of
-  a text's words inside a trigram found anywhere in the books or negative texts was 0.32-0.72 for
+  a text's words inside a trigram found anywhere in the books or negative texts was 0.31-0.72 for
   220-420-word passages of held-out books and of held-out LLM paragraphs, 0.04-0.12 for shuffled
   words and 0 for the rest. The score is multiplied by a ramp from 0 at `prose_known_floor` (0.10)
   to 1 at `prose_known_full` (0.25).

@@ -61,8 +61,7 @@ class TextGuards:
         prose_index = None
         if settings.prose_guard:
             prose_index = CopyIndex(settings.prose_ngram_words)
-            for book in [*books, *negatives]:
-                prose_index.add(PROSE_KEY, [book.read_text()])
+            prose_index.add(PROSE_KEY, [book.read_text() for book in [*books, *negatives]])
         return cls(settings, copy_index, prose_index)
 
     def reports(

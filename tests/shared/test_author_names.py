@@ -77,7 +77,6 @@ def test_an_author_without_names_stops_the_judge_naming_the_variable() -> None:
     assert "Mark Twain" in load_settings(JudgeSettings).forbidden_names
 
 
-
 def test_a_missing_names_file_stops_the_style_service_naming_the_variable(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"STYLE_NAMES_FILE: cannot read .*nope\.toml"):
         load_settings(StyleSettings, books_dir=tmp_path, names_file=tmp_path / "nope.toml")

@@ -120,6 +120,13 @@ def eval_authorship(
     ] = "",
     seed: Annotated[int, typer.Option(help="Seed of the held-out choice.")] = 0,
     cache_dir: Annotated[Path | None, typer.Option(help="Profile/classifier cache.")] = None,
+    backend: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Encoder backend (auto, torch, openvino, openvino-int8); repeat to compare, "
+            "later ones against the first (default auto)."
+        ),
+    ] = None,
     stuffing_words: Annotated[
         str,
         typer.Option(
@@ -147,6 +154,7 @@ def eval_authorship(
             models=[None if m == "embedded" else m for m in model] if model else [None],
             test=test,
             cache_dir=cache_dir,
+            backends=tuple(backend) if backend else ("auto",),
         )
     except (FileNotFoundError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -21,11 +21,13 @@ import math
 import random
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 
 from services.common.calibration import roc_auc
 from services.style.corpus import Book, find_books
+from services.style.settings import StyleSettings
 from services.style.stuffing import STUFFING_EVERY_WORDS, distinctive_words, stuff
 from shared.author_names import load_author_names
 from shared.files import replaced_folder
@@ -67,6 +69,10 @@ class AuthorshipResult:
     auc_vs_stuffed: float | None = None
     stuffing_rise_mean: float | None = None
     stuffing_rise_p95: float | None = None
+    backend: str = "auto"
+    # |score - score of the same passage under the first backend|, over every passage.
+    score_diff_max: float | None = None
+    score_diff_mean: float | None = None
 
 
 def choose_held_out(books: list[Book], test: AuthorshipTest) -> list[Book]:
@@ -135,9 +141,15 @@ def evaluate_authorship(
     models: list[str | None],
     test: AuthorshipTest,
     cache_dir: Path | None = None,
+    backends: tuple[str, ...] = ("auto",),
 ) -> list[AuthorshipResult]:
-    """Score held-out passages with each model, encoder alone and with the n-gram classifier;
-    write `authorship.json` and `authorship.md` into `out_dir`."""
+    """Score held-out passages with each model on each encoder backend, encoder alone and with
+    the n-gram classifier; write `authorship.json` and `authorship.md` into `out_dir`. Rows after
+    the first backend also say how far each passage's score moved from the first backend's."""
+    known = get_args(StyleSettings.model_fields["backend"].annotation)
+    unknown = [b for b in backends if b not in known]
+    if unknown or not backends:
+        raise ValueError(f"backends must be among {', '.join(known)}; got {list(backends)}")
     books = find_books(books_dir)
     if test.author not in {b.author for b in books}:
         raise ValueError(f"no books by {test.author!r} in {books_dir}")
@@ -164,10 +176,19 @@ def evaluate_authorship(
             negatives.append(staging / "training-negatives.jsonl")
             negatives[0].write_text("".join(json.dumps({"text": r}) + "\n" for r in records[:cut]))
         for model in models:
-            for classifier in (False, True):
-                scores = _score(books_copy, negatives, model, classifier, test.author, passages,
-                                cache_dir)  # fmt: skip
-                results.append(_result(model, classifier, test.author, passages, scores))
+            first: dict[bool, np.ndarray] = {}
+            for backend in backends:
+                for classifier in (False, True):
+                    scores = _score(books_copy, negatives, model, classifier, test.author,
+                                    passages, cache_dir, backend)  # fmt: skip
+                    result = _result(model, classifier, test.author, passages, scores)
+                    result.backend = backend
+                    if classifier in first:
+                        gap = np.abs(scores - first[classifier])
+                        result.score_diff_max, result.score_diff_mean = gap.max(), gap.mean()
+                    else:
+                        first[classifier] = scores
+                    results.append(result)
         for link in books_copy.iterdir():
             link.unlink()
         books_copy.rmdir()
@@ -206,9 +227,9 @@ def _score(
     author: str,
     passages: list[tuple[str, str]],
     cache_dir: Path | None,
+    backend: str,
 ) -> np.ndarray:
     from services.style.scorer import StyleScorer
-    from services.style.settings import StyleSettings
     from shared.schemas import ScoreRequest
 
     settings = StyleSettings(
@@ -217,6 +238,7 @@ def _score(
         model=model,
         classifier=classifier,
         default_profile=author,
+        backend=backend,
     )
     if cache_dir:
         settings = settings.model_copy(update={"cache_dir": cache_dir})
@@ -275,9 +297,10 @@ def format_results(
         f"Held out: {', '.join(held_out)}  ",
         f"Passages: {', '.join(f'{a} {n}' for a, n in passages.items())}",
         "",
-        "| model | scorer | AUC vs other authors | AUC vs LLM prose | AUC vs stuffed LLM prose "
-        "| stuffing rise (mean / p95) | per author |",
-        "|---|---|---|---|---|---|---|",
+        "| model | backend | scorer | AUC vs other authors | AUC vs LLM prose "
+        "| AUC vs stuffed LLM prose | stuffing rise (mean / p95) | per author "
+        "| score moved vs first backend (max / mean) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         per_author = ", ".join(f"{a} {v:.3f}" for a, v in r.auc_per_author.items())
@@ -289,8 +312,13 @@ def format_results(
             if r.stuffing_rise_mean is not None and r.stuffing_rise_p95 is not None
             else "-"
         )
+        moved = (
+            f"{r.score_diff_max:.4f} / {r.score_diff_mean:.5f}"
+            if r.score_diff_max is not None and r.score_diff_mean is not None
+            else "-"
+        )
         lines.append(
-            f"| {r.model} | {r.variant} | {r.auc_vs_authors:.3f} | {llm} | {stuffed} | {rise} "
-            f"| {per_author} |"
+            f"| {r.model} | {r.backend} | {r.variant} | {r.auc_vs_authors:.3f} | {llm} "
+            f"| {stuffed} | {rise} | {per_author} | {moved} |"
         )
     return "\n".join(lines) + "\n"

@@ -40,6 +40,7 @@ def load_corpus_embeddings(
             {
                 "format": 2,
                 "model": encoder.name,
+                "runtime": encoder.variant,
                 "window_tokens": encoder.window_tokens,
                 "windows_per_book": windows_per_book,
                 "windows_per_negative": windows_per_negative,

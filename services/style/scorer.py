@@ -189,48 +189,35 @@ class StyleScorer:
         """Score each text's windows against the chosen profile or its own reference."""
         if self._profiles is None:
             raise RuntimeError("StyleScorer.score called before load()")
-        profiles = self._profiles
         target = self._target(request)
         texts = self._blanked(request.texts)
         windowed = await asyncio.to_thread(self._split_all, texts)
         rows = _row_ranges(windowed)
-        classifier: NDArray[np.float64] | None = None
-        if request.references is None:
-            profile = profiles.profiles[target]
-            embeddings = unit(await self._embed(texts, windowed))
-            similarity = (embeddings @ profile.direction).astype(np.float64)
-            if self._anchor is None:
-                window_scores = profile.calibration.apply(similarity)
-            else:
-                classifier = await asyncio.to_thread(
-                    self._anchor.classifier.decision,
-                    _window_texts(texts, windowed),
-                    target,
-                )
-                window_scores = self._anchor.calibrations[target].apply(similarity, classifier)
-        else:
-            reference_texts = self._blanked(request.references)
-            references = await asyncio.to_thread(self._split_all, reference_texts)
-            empty = [i for i, r in enumerate(references) if not r.windows]
-            if empty:
-                raise InvalidInputError(f"references[{empty[0]}] is empty: nothing to compare with")
-            embeddings = profiles.centre(
-                await self._embed(texts + reference_texts, windowed + references)
-            )
-            reference_rows = embeddings[rows[-1][1] if rows else 0 :]
-            similarity = np.concatenate(
-                [np.zeros(0)]
-                + [
-                    (embeddings[a:b] @ unit(reference_rows[c:d].mean(axis=0))).astype(np.float64)
-                    for (a, b), (c, d) in zip(rows, _row_ranges(references), strict=True)
-                ]
-            )
-            window_scores = profiles.reference_calibration.apply(similarity)
-        window_scores = tempered(window_scores, self._settings.score_temperature)
         assert self._guards is not None
-        guarded = await asyncio.to_thread(
-            self._guards.reports, request.texts, request.references, target
+        # The guards and the n-gram classifier need no embeddings: they run while the encoder
+        # works, so their CPU time hides behind it.
+        guards = asyncio.ensure_future(
+            asyncio.to_thread(self._guards.reports, request.texts, request.references, target)
         )
+        anchor = self._anchor if request.references is None else None
+        decisions = (
+            asyncio.ensure_future(
+                asyncio.to_thread(
+                    anchor.classifier.decision, _window_texts(texts, windowed), target
+                )
+            )
+            if anchor is not None
+            else None
+        )
+        try:
+            similarity, window_scores, classifier = await self._window_scores(
+                request, target, texts, windowed, rows, decisions
+            )
+            guarded = await guards
+        finally:
+            for task in (guards, decisions):
+                if task is not None and not task.done():
+                    task.cancel()
         scores, details = [], []
         for i, (split, (a, b)) in enumerate(zip(windowed, rows, strict=True)):
             score, windows = _score_text(
@@ -256,6 +243,48 @@ class StyleScorer:
                 ).model_dump()
             )
         return ScoredBatch(scores=scores, details=details if request.details else None)
+
+    async def _window_scores(
+        self,
+        request: ScoreRequest,
+        target: str,
+        texts: list[str],
+        windowed: list[WindowedText],
+        rows: list[tuple[int, int]],
+        decisions: asyncio.Future[NDArray[np.float64]] | None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None]:
+        """(similarity, calibrated score, classifier decision or None) of every window."""
+        profiles = self._profiles
+        assert profiles is not None
+        classifier: NDArray[np.float64] | None = None
+        if request.references is None:
+            profile = profiles.profiles[target]
+            embeddings = unit(await self._embed(texts, windowed))
+            similarity = (embeddings @ profile.direction).astype(np.float64)
+            if decisions is None or self._anchor is None:
+                window_scores = profile.calibration.apply(similarity)
+            else:
+                classifier = await decisions
+                window_scores = self._anchor.calibrations[target].apply(similarity, classifier)
+        else:
+            reference_texts = self._blanked(request.references)
+            references = await asyncio.to_thread(self._split_all, reference_texts)
+            empty = [i for i, r in enumerate(references) if not r.windows]
+            if empty:
+                raise InvalidInputError(f"references[{empty[0]}] is empty: nothing to compare with")
+            embeddings = profiles.centre(
+                await self._embed(texts + reference_texts, windowed + references)
+            )
+            reference_rows = embeddings[rows[-1][1] if rows else 0 :]
+            similarity = np.concatenate(
+                [np.zeros(0)]
+                + [
+                    (embeddings[a:b] @ unit(reference_rows[c:d].mean(axis=0))).astype(np.float64)
+                    for (a, b), (c, d) in zip(rows, _row_ranges(references), strict=True)
+                ]
+            )
+            window_scores = profiles.reference_calibration.apply(similarity)
+        return similarity, tempered(window_scores, self._settings.score_temperature), classifier
 
     def _blanked(self, texts: list[str]) -> list[str]:
         """The texts with every listed name blanked (same length, so offsets hold)."""

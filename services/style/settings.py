@@ -138,7 +138,7 @@ class StyleSettings(ServiceSettings):
         default=32, ge=1, description="Most windows in one encoder forward pass."
     )
     encode_batch_tokens: int = Field(
-        default=2048,
+        default=1024,
         ge=256,
         description="Most padded tokens in one encoder forward pass (windows sorted by length); "
         "small batches are fastest on a few CPU cores, raise it on a GPU.",

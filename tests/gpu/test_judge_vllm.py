@@ -62,7 +62,8 @@ def vllm_judge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     with log.open("wb") as output:
         process = subprocess.Popen(
             ["vllm", "serve", model, "--host", "127.0.0.1", "--port", str(port),
-             "--gpu-memory-utilization", "0.4", "--max-model-len", "4096"],
+             "--gpu-memory-utilization", "0.4", "--max-model-len", "4096",
+             "--enable-prefix-caching"],
             stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:

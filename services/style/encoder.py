@@ -123,7 +123,8 @@ class WindowEncoder:
 
     def _pool(self, batch: dict[str, torch.Tensor], tokens: torch.Tensor) -> NDArray[np.float32]:
         """The model's modules after the transformer (pooling, normalisation) on `tokens`."""
-        features: dict[str, object] = {**batch, "token_embeddings": tokens}
+        on_device = {k: v.to(tokens.device) for k, v in batch.items()}
+        features: dict[str, object] = {**on_device, "token_embeddings": tokens}
         for module in list(self.model)[1:]:
             features = module(features)
         embedding = features["sentence_embedding"]

@@ -54,6 +54,19 @@ def test_passages_stay_within_the_word_bounds(tmp_path: Path) -> None:
     assert [len(p.split()) for p in prose] == [300, 300, 300]
 
 
+def test_an_unknown_backend_is_refused_before_any_scoring(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"backends must be among auto, torch, openvino.*'onnx'"):
+        evaluate_authorship(
+            tmp_path / "no-books",
+            None,
+            tmp_path / "out",
+            models=[None],
+            test=AuthorshipTest(),
+            backends=("torch", "onnx"),
+        )
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_the_evaluator_scores_held_out_books_with_the_services_scorer(
     corpus_books: Path,

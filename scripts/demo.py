@@ -3,10 +3,13 @@
 Usage: python scripts/demo.py --corpus ../shared/corpus [--steps 4]
 The corpus folder holds `books/AUTHOR--TITLE.txt` and, optionally, generic LLM-written prose
 (`llm-generic-paragraphs.jsonl`). Each service runs as its own process, as in production. The
-style service's first run embeds samples of every book (about half a minute on 2 CPU cores) and
-caches them; the judge loads the embedded SmolLM2-135M-Instruct (about a minute on CPU). The
-GRPO run (`configs/grpo_cpu_smoke.yaml`: SmolLM2-135M-Instruct policy, short completions, CPU)
-writes its run directory to `runs/demo`.
+style service learns the policy's own writing as a contrast class: the first run samples
+SmolLM2-135M-Instruct's stories for the built-in plot prompts (`stylegrpo data policy-samples`,
+a few minutes on 2 CPU cores) into `~/.cache/stylegrpo/demo/`, and later runs reuse them. The
+style service's first run embeds samples of every book (about half a minute) and caches them;
+the judge loads the embedded SmolLM2-135M-Instruct (about a minute on CPU). The GRPO run
+(`configs/grpo_cpu_smoke.yaml`: SmolLM2-135M-Instruct policy, short completions, CPU) writes its
+run directory to `runs/demo`.
 """
 
 from __future__ import annotations
@@ -27,13 +30,20 @@ from shared.cli import format_style_result
 from shared.client import RewardClient
 from shared.schemas import ScoreResponse
 from trainer.config import load_config
+from trainer.data.policy_samples import PolicySampling, build_policy_samples
+from trainer.evaluation.generation import SamplingSettings
+from trainer.evaluation.local_generator import TransformersGenerator
 from trainer.grpo import COMPLETIONS_LOG, train
+from trainer.policy_model import EMBEDDED_POLICY
 
 PASSAGE_WORDS = 400
 END = "\n\nTHE END."
 PROMPT = "Write a story in the style of Mark Twain."
 SERVICES = ("style", "judge", "completeness")
 ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path.home() / ".cache" / "stylegrpo"
+# The base policy's stories the style service learns as a contrast: two per built-in plot.
+POLICY_SAMPLING = PolicySampling(count=2, sampling=SamplingSettings(max_new_tokens=192))
 
 
 def main() -> None:
@@ -64,6 +74,7 @@ def main() -> None:
     negatives = corpus / "llm-generic-paragraphs.jsonl"
     if negatives.is_file():
         env["STYLE_NEGATIVE_TEXTS"] = str(negatives)
+    env["STYLE_POLICY_TEXTS"] = str(policy_samples())
     logs = Path(tempfile.gettempdir())
     print(f"starting {', '.join(SERVICES)} (logs: {logs}/stylegrpo-demo-*.log) ...", flush=True)
     try:
@@ -82,6 +93,18 @@ def main() -> None:
                 run_grpo(urls, args.steps, args.run_dir)
     except ServiceStartError as exc:
         sys.exit(f"error: {exc}")
+
+
+def policy_samples() -> Path:
+    """The base policy's stories for the built-in plots, sampled once and reused after."""
+    out = CACHE / "demo" / "smollm2-policy-samples.jsonl"
+    stories = len(out.read_text(encoding="utf-8").splitlines()) if out.is_file() else 0
+    print(f"policy samples for the style service: {out} ({stories} stories so far)", flush=True)
+    generator = TransformersGenerator(
+        EMBEDDED_POLICY, POLICY_SAMPLING.sampling, batch_size=16, cache_dir=CACHE
+    )
+    build_policy_samples(generator, POLICY_SAMPLING, out)
+    return out
 
 
 def print_scores(samples: dict[str, str], responses: dict[str, ScoreResponse]) -> None:

@@ -134,9 +134,24 @@ def eval_authorship(
             "names and the words the author over-uses most in the held-out books)."
         ),
     ] = "",
+    policy_texts: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="The policy's stories (`data policy-samples` JSONL); a quarter of the prompts "
+            "is held out and scored, the rest are the service's STYLE_POLICY_TEXTS. Repeatable."
+        ),
+    ] = None,
+    policy_negatives: Annotated[
+        bool,
+        typer.Option(
+            help="Train the service on the policy stories of the prompts not held out; "
+            "--no-policy-negatives scores the held-out ones against a service that never saw any."
+        ),
+    ] = True,
 ) -> None:
     """Stage 1's evaluator: ROC AUC of the style score on books it never saw, encoder alone and
-    with the n-gram classifier, against other authors and LLM-written prose."""
+    with the n-gram classifier, against other authors, LLM-written prose and the policy's own
+    stories for prompts it never saw; dialect, topic and typography attacks; short texts."""
     from trainer.authorship_eval import AuthorshipTest, evaluate_authorship
 
     configure_logging("info")
@@ -145,6 +160,7 @@ def eval_authorship(
         held_out_titles=tuple(t.strip() for t in held_out.split(",") if t.strip()),
         seed=seed,
         stuffing_words=tuple(w.strip() for w in stuffing_words.split(",") if w.strip()),
+        policy_negatives=policy_negatives,
     )
     try:
         evaluate_authorship(
@@ -155,6 +171,7 @@ def eval_authorship(
             test=test,
             cache_dir=cache_dir,
             backends=tuple(backend) if backend else ("auto",),
+            policy_texts=policy_texts,
         )
     except (FileNotFoundError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -136,6 +136,12 @@ class StyleDetails(BaseModel):
 
     windows: list[WindowScore]
     coverage: float = Field(description="Fraction of the text's tokens inside some window.")
+    evidence_weight: float | None = Field(
+        default=None,
+        description="How much of its own evidence the score kept, by the text's length: 0 at "
+        "or below STYLE_EVIDENCE_MIN_WORDS words (the score is STYLE_EVIDENCE_PRIOR), 1 from "
+        "STYLE_EVIDENCE_FULL_WORDS, linear in log-odds between.",
+    )
     mode: str = Field(description="`profile` or `reference`.")
     profile: str | None = None
     copied_fraction: float | None = Field(

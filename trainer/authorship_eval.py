@@ -27,15 +27,32 @@ import numpy as np
 
 from services.common.calibration import roc_auc
 from services.style.corpus import Book, find_books
+from services.style.policy_texts import PolicyText, read_policy_texts
 from services.style.settings import StyleSettings
-from services.style.stuffing import STUFFING_EVERY_WORDS, distinctive_words, stuff
-from shared.author_names import load_author_names
+from services.style.stuffing import STUFFING_EVERY_WORDS, stuff
 from shared.files import replaced_folder
+from trainer.authorship_attacks import (
+    book_typography,
+    first_words,
+    llm_typography,
+    stuffing_markers,
+    topic_nouns,
+)
+from trainer.authorship_report import format_results
 from trainer.data.chunking import chunk_book
 from trainer.data.cleaning import paragraphs
 
 SCORE_BATCH = 16
 STUFFED = "stuffed llm"
+TOPIC_STUFFED = "topic-stuffed llm"
+POLICY = "policy"
+POLICY_NOUNS = "policy + topic nouns"
+AUTHOR_RETYPED = "author, LLM typography"
+LLM_RETYPED = "llm, book typography"
+SHORT = "author, first words"
+# Passage kinds that are attacks or variants, never an author of their own.
+DERIVED = (STUFFED, TOPIC_STUFFED, POLICY, POLICY_NOUNS, AUTHOR_RETYPED, LLM_RETYPED, SHORT)
+SHORT_WORDS = 29
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,10 @@ class AuthorshipTest:
     seed: int = 0
     stuffing_every_words: int = STUFFING_EVERY_WORDS
     stuffing_words: tuple[str, ...] = ()
+    topic_every_words: int = 12
+    policy_held_out_fraction: float = 0.25
+    # False: the held-out policy stories are scored, the rest are not learned (a baseline).
+    policy_negatives: bool = True
 
 
 @dataclass
@@ -69,6 +90,15 @@ class AuthorshipResult:
     auc_vs_stuffed: float | None = None
     stuffing_rise_mean: float | None = None
     stuffing_rise_p95: float | None = None
+    topic_rise_mean: float | None = None
+    auc_vs_policy: float | None = None
+    policy_above_half: float | None = None
+    auc_vs_policy_nouns: float | None = None
+    policy_nouns_above_half: float | None = None
+    # Largest |score change| of a passage set in the other typography (author's and LLM's).
+    typography_move_max: float | None = None
+    short_max: float | None = None
+    author: str = ""
     backend: str = "auto"
     # |score - score of the same passage under the first backend|, over every passage.
     score_diff_max: float | None = None
@@ -125,6 +155,21 @@ def prose_passages(records: list[str], test: AuthorshipTest) -> list[str]:
     return passages
 
 
+def split_policy_texts(
+    texts: list[PolicyText], test: AuthorshipTest
+) -> tuple[list[PolicyText], list[PolicyText]]:
+    """(for the service, held out): a seeded `policy_held_out_fraction` of the prompts (at
+    least one) is held out whole, so no held-out story's prompt is among the service's."""
+    prompts = sorted({t.prompt for t in texts})
+    if len(prompts) < 2:
+        raise ValueError(
+            f"policy texts need two or more prompts (one is held out); got {len(prompts)}"
+        )
+    count = min(len(prompts) - 1, max(1, round(test.policy_held_out_fraction * len(prompts))))
+    held = set(random.Random(test.seed).sample(prompts, count))
+    return [t for t in texts if t.prompt not in held], [t for t in texts if t.prompt in held]
+
+
 def read_records(path: Path) -> list[str]:
     """The `text` of every JSONL record, or the paragraphs of a `.txt` file."""
     raw = path.read_text(encoding="utf-8")
@@ -142,6 +187,7 @@ def evaluate_authorship(
     test: AuthorshipTest,
     cache_dir: Path | None = None,
     backends: tuple[str, ...] = ("auto",),
+    policy_texts: list[Path] | None = None,
 ) -> list[AuthorshipResult]:
     """Score held-out passages with each model on each encoder backend, encoder alone and with
     the n-gram classifier; write `authorship.json` and `authorship.md` into `out_dir`. Rows after
@@ -162,9 +208,25 @@ def evaluate_authorship(
     passages = [(b.author, p) for b in held_out for p in book_passages(b, test)]
     prose = prose_passages(records[cut:], test)[: test.prose_passages]
     passages += [("llm", p) for p in prose]
-    markers = list(test.stuffing_words) or stuffing_markers(held_out, test)
+    markers = list(test.stuffing_words) or stuffing_markers(held_out, test.author)
+    nouns = topic_nouns(held_out, test.author)
     rng = random.Random(test.seed)
     passages += [(STUFFED, stuff(p, markers, rng, every=test.stuffing_every_words)) for p in prose]
+    if nouns:
+        every = test.topic_every_words
+        passages += [(TOPIC_STUFFED, stuff(p, nouns, rng, every=every)) for p in prose]
+    policy_training, policy_held_out = (
+        split_policy_texts(read_policy_texts(policy_texts), test) if policy_texts else ([], [])
+    )
+    stories = [t.text for t in policy_held_out]
+    passages += [(POLICY, t) for t in stories]
+    if nouns:
+        every = test.topic_every_words
+        passages += [(POLICY_NOUNS, stuff(t, nouns, rng, every=every)) for t in stories]
+    own = [p for a, p in passages if a == test.author]
+    passages += [(AUTHOR_RETYPED, llm_typography(p)) for p in own]
+    passages += [(LLM_RETYPED, book_typography(p)) for p in prose]
+    passages += [(SHORT, first_words(p, SHORT_WORDS)) for p in own]
     results = []
     with replaced_folder(out_dir) as staging:
         books_copy = staging / "training-books"
@@ -175,12 +237,21 @@ def evaluate_authorship(
         if records:
             negatives.append(staging / "training-negatives.jsonl")
             negatives[0].write_text("".join(json.dumps({"text": r}) + "\n" for r in records[:cut]))
+        policy_files = []
+        if policy_training and test.policy_negatives:
+            policy_files.append(staging / "training-policy.jsonl")
+            policy_files[0].write_text(
+                "".join(
+                    json.dumps({"prompt": t.prompt, "completion": t.text}) + "\n"
+                    for t in policy_training
+                )
+            )
         for model in models:
             first: dict[bool, np.ndarray] = {}
             for backend in backends:
                 for classifier in (False, True):
-                    scores = _score(books_copy, negatives, model, classifier, test.author,
-                                    passages, cache_dir, backend)  # fmt: skip
+                    scores = _score(books_copy, negatives, policy_files, model, classifier,
+                                    test.author, passages, cache_dir, backend)  # fmt: skip
                     result = _result(model, classifier, test.author, passages, scores)
                     result.backend = backend
                     if classifier in first:
@@ -192,7 +263,7 @@ def evaluate_authorship(
         for link in books_copy.iterdir():
             link.unlink()
         books_copy.rmdir()
-        for path in negatives:
+        for path in [*negatives, *policy_files]:
             path.unlink()
         names = [f"{b.author}--{b.title}" for b in held_out]
         counts = {a: sum(1 for x, _ in passages if x == a) for a, _ in passages}
@@ -201,6 +272,11 @@ def evaluate_authorship(
             "held_out_books": names,
             "passages": counts,
             "stuffing_markers": markers,
+            "topic_nouns": nouns,
+            "policy_prompts": {
+                "service": len({t.prompt for t in policy_training}),
+                "held_out": len({t.prompt for t in policy_held_out}),
+            },
             "results": [asdict(r) for r in results],
         }
         (staging / "authorship.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -208,20 +284,10 @@ def evaluate_authorship(
     return results
 
 
-def stuffing_markers(held_out: list[Book], test: AuthorshipTest) -> list[str]:
-    """What a stuffer would sprinkle: the author's names, and the words the author over-uses
-    most in the held-out books (against the other held-out books)."""
-    texts: dict[str, list[str]] = {}
-    for book in held_out:
-        texts.setdefault(book.author, []).append(book.read_text())
-    words = distinctive_words(texts, test.author) if len(texts) > 1 else []
-    names = load_author_names().get(test.author)
-    return [*(names.all if names else ()), *words]
-
-
 def _score(
     books_dir: Path,
     negatives: list[Path],
+    policy_files: list[Path],
     model: str | None,
     classifier: bool,
     author: str,
@@ -235,6 +301,7 @@ def _score(
     settings = StyleSettings(
         books_dir=books_dir,
         negative_texts=negatives,
+        policy_texts=policy_files,
         model=model,
         classifier=classifier,
         default_profile=author,
@@ -268,11 +335,17 @@ def _result(
 ) -> AuthorshipResult:
     owners = np.array([a for a, _ in passages])
     own = scores[owners == author]
-    others = sorted(set(owners.tolist()) - {author, "llm", STUFFED})
+    others = sorted(set(owners.tolist()) - {author, "llm", *DERIVED})
     other_authors = scores[np.isin(owners, others)]
     llm = scores[owners == "llm"]
     stuffed = scores[owners == STUFFED]
     rise = stuffed - llm  # each LLM passage and its stuffed copy, in the same order
+    topic = scores[owners == TOPIC_STUFFED]
+    policy, nouns = scores[owners == POLICY], scores[owners == POLICY_NOUNS]
+    retyped = np.concatenate(
+        [scores[owners == AUTHOR_RETYPED] - own, scores[owners == LLM_RETYPED] - llm]
+    )
+    short = scores[owners == SHORT]
     return AuthorshipResult(
         variant=("encoder + n-gram classifier" if classifier else "encoder discriminant"),
         model=model or "embedded all-MiniLM-L6-v2",
@@ -284,41 +357,12 @@ def _result(
         auc_vs_stuffed=roc_auc(own, stuffed) if len(stuffed) else None,
         stuffing_rise_mean=float(rise.mean()) if len(rise) else None,
         stuffing_rise_p95=float(np.quantile(rise, 0.95)) if len(rise) else None,
+        topic_rise_mean=float((topic - llm).mean()) if len(topic) else None,
+        auc_vs_policy=roc_auc(own, policy) if len(policy) else None,
+        policy_above_half=float((policy > 0.5).mean()) if len(policy) else None,
+        auc_vs_policy_nouns=roc_auc(own, nouns) if len(nouns) else None,
+        policy_nouns_above_half=float((nouns > 0.5).mean()) if len(nouns) else None,
+        typography_move_max=float(np.abs(retyped).max()) if len(retyped) else None,
+        short_max=float(short.max()) if len(short) else None,
+        author=author,
     )
-
-
-def format_results(
-    results: list[AuthorshipResult], held_out: list[str], passages: dict[str, int]
-) -> str:
-    """A markdown table of the AUCs, with what was held out."""
-    lines = [
-        "# Authorship on held-out books",
-        "",
-        f"Held out: {', '.join(held_out)}  ",
-        f"Passages: {', '.join(f'{a} {n}' for a, n in passages.items())}",
-        "",
-        "| model | backend | scorer | AUC vs other authors | AUC vs LLM prose "
-        "| AUC vs stuffed LLM prose | stuffing rise (mean / p95) | per author "
-        "| score moved vs first backend (max / mean) |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        per_author = ", ".join(f"{a} {v:.3f}" for a, v in r.auc_per_author.items())
-        llm, stuffed = (
-            f"{v:.3f}" if v is not None else "-" for v in (r.auc_vs_llm, r.auc_vs_stuffed)
-        )
-        rise = (
-            f"{r.stuffing_rise_mean:+.3f} / {r.stuffing_rise_p95:+.3f}"
-            if r.stuffing_rise_mean is not None and r.stuffing_rise_p95 is not None
-            else "-"
-        )
-        moved = (
-            f"{r.score_diff_max:.4f} / {r.score_diff_mean:.5f}"
-            if r.score_diff_max is not None and r.score_diff_mean is not None
-            else "-"
-        )
-        lines.append(
-            f"| {r.model} | {r.backend} | {r.variant} | {r.auc_vs_authors:.3f} | {llm} "
-            f"| {stuffed} | {rise} | {per_author} | {moved} |"
-        )
-    return "\n".join(lines) + "\n"

@@ -17,6 +17,30 @@ PLOTS = (
     "an argument between two brothers over an inheritance of one old clock",
     "a circus that arrives the day of a funeral",
     "a newspaper editor in a town where nothing ever happens",
+    "a jumping match between a cat and a bullfrog at the county fair",
+    "two boys who run away to become pirates on an island in the river",
+    "a tenderfoot who buys a horse that will not be ridden",
+    "a preacher whose sermon is interrupted by a runaway pig",
+    "a silver mine that everybody in town owns a share of but nobody has seen",
+    "a tourist who tries to see all of Europe in a week",
+    "a widow who adopts a boy who refuses to wear shoes",
+    "a duel that both gentlemen hope to lose",
+    "a fence that has to be painted before Saturday",
+    "a telegraph operator who reads everyone's messages",
+    "a flood that carries a whole house downriver with a family inside",
+    "a lawyer who defends a dog accused of stealing a ham",
+    "a stagecoach ride across the desert with a talkative stranger",
+    "a village that mistakes a travelling actor for a king",
+    "a boy who fakes his own death and attends his funeral",
+    "a storekeeper who sells the same barrel of flour three times",
+    "a ghost that haunts a riverboat saloon",
+    "an inventor who builds a machine to do his arithmetic homework",
+    "a spelling bee that turns into a brawl",
+    "a man who tries to teach a parrot to tell the truth",
+    "a census taker in a town that does not want to be counted",
+    "a fishing trip on which nobody catches anything but trouble",
+    "a cave where two children get lost during a picnic",
+    "a rich uncle's will that can only be read aloud at midnight",
 )
 TEMPLATE = (
     "Write a story about {plot} in the style of {author}, about {words} words. End it with a "
@@ -34,7 +58,8 @@ def plot_prompts(author: str, words: int) -> list[dict[str, Any]]:
         {
             "prompt": [
                 {"role": "user", "content": TEMPLATE.format(plot=p, author=author, words=words)}
-            ]
+            ],
+            "plot": p,
         }
         for p in PLOTS
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -40,3 +42,31 @@ def tempered(scores: NDArray[np.float64], temperature: float) -> NDArray[np.floa
     logits = np.log(p) - np.log1p(-p)
     softened: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-logits / temperature))
     return softened
+
+
+def evidence_weight(words: int, min_words: int, full_words: int) -> float:
+    """How much of a text's own evidence its score keeps: 0 up to `min_words` words, 1 from
+    `full_words`, linear between.
+
+    >>> [evidence_weight(w, 30, 150) for w in (3, 30, 90, 150, 900)]
+    [0.0, 0.0, 0.5, 1.0, 1.0]
+    """
+    if words >= full_words:
+        return 1.0
+    return max(0.0, (words - min_words) / (full_words - min_words))
+
+
+def with_evidence(score: float, weight: float, prior: float) -> float:
+    """The score's log-odds mixed with the prior's by the evidence weight: a text too short to
+    tell scores the prior; a long one keeps its score.
+
+    >>> [round(with_evidence(0.99, w, 0.05), 3) for w in (0.0, 0.5, 1.0)]
+    [0.05, 0.695, 0.99]
+    """
+    if weight >= 1.0:
+        return score
+    p = min(max(score, SCORE_FLOOR), 1.0 - SCORE_FLOOR)
+    logit = weight * (math.log(p) - math.log1p(-p)) + (1.0 - weight) * (
+        math.log(prior) - math.log1p(-prior)
+    )
+    return 1.0 / (1.0 + math.exp(-logit))

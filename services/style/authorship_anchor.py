@@ -29,6 +29,7 @@ from services.style.ngram_classifier import (
     fit_ngram_classifier,
     out_of_fold_decisions,
 )
+from services.style.policy_texts import POLICY_AUTHOR, windows_fingerprint
 from services.style.profile_cache import NEGATIVE_PARTS
 from services.style.profiles import CorpusEmbeddings, held_out_projections, unit
 from services.style.stacking import StackedCalibration, fit_stacked_calibration
@@ -36,7 +37,7 @@ from services.style.windows import Tokenizer
 from shared.files import replaced_file
 
 log = logging.getLogger(__name__)
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class ClassifierSampling:
     windows_per_negative: int
     folds: int
     stuffing: bool = True
+    policy_share: float = 0.0
 
 
 @dataclass
@@ -75,8 +77,13 @@ def build_anchor(
     window_tokens: int,
     sampling: ClassifierSampling,
     cache_dir: Path,
+    policy: list[SampledWindow] | None = None,
 ) -> AuthorshipAnchor:
-    """Fit (or read from cache) the classifier and stack it with the encoder for each author."""
+    """Fit (or read from cache) the classifier and stack it with the encoder for each author.
+
+    `policy`: windows of the policy's own stories (`services.style.policy_texts`), trained on
+    as they are (every one) and grouped by prompt like books by title."""
+    policy = policy or []
     key = hashlib.sha256(
         json.dumps(
             {
@@ -88,10 +95,12 @@ def build_anchor(
                     sampling.windows_per_negative,
                     sampling.folds,
                     sampling.stuffing,
+                    sampling.policy_share,
                 ],
                 "authors": authors,
                 "corpus": corpus_fingerprint(books),
                 "negatives": corpus_fingerprint(negatives),
+                "policy": windows_fingerprint(policy),
                 "targets": hashlib.sha256("\0".join(corpus.texts.tolist()).encode()).hexdigest(),
             },
             sort_keys=True,
@@ -100,7 +109,7 @@ def build_anchor(
     path = cache_dir / f"classifier-{key}.pkl"
     fitted = _read_cache(path)
     if fitted is None:
-        fitted = _fit(books, negatives, corpus, authors, tokenizer, window_tokens, sampling)
+        fitted = _fit(books, negatives, policy, corpus, authors, tokenizer, window_tokens, sampling)
         with replaced_file(path) as handle:
             pickle.dump(fitted, handle, protocol=pickle.HIGHEST_PROTOCOL)
     x = unit(corpus.embeddings)
@@ -108,13 +117,21 @@ def build_anchor(
     for author in authors:
         own = corpus.authors == author
         projections = held_out_projections(x, own, corpus.titles)
-        calibrations[author] = fit_stacked_calibration(projections, fitted.held_out[author], own)
+        calibrations[author] = fit_stacked_calibration(
+            projections,
+            fitted.held_out[author],
+            corpus.authors,
+            author,
+            policy_label=POLICY_AUTHOR,
+            policy_share=sampling.policy_share,
+        )
     return AuthorshipAnchor(classifier=fitted.classifier, calibrations=calibrations)
 
 
 def _fit(
     books: list[Book],
     negatives: list[Book],
+    policy: list[SampledWindow],
     corpus: CorpusEmbeddings,
     authors: list[str],
     tokenizer: Tokenizer,
@@ -133,6 +150,7 @@ def _fit(
             negative, tokenizer, count=sampling.windows_per_negative, window_tokens=window_tokens
         )
         windows += split_into_parts(sampled, NEGATIVE_PARTS)
+    windows += policy
     texts = [w.text for w in windows]
     labels = np.array([w.author for w in windows])
     groups = np.array([w.title for w in windows])
@@ -150,8 +168,11 @@ def _fit(
         authors,
         folds=sampling.folds,
         stuffing=sampling.stuffing,
+        policy_share=sampling.policy_share,
     )
-    classifier = fit_ngram_classifier(texts, labels, authors, stuffing=sampling.stuffing)
+    classifier = fit_ngram_classifier(
+        texts, labels, authors, stuffing=sampling.stuffing, policy_share=sampling.policy_share
+    )
     return _FittedClassifier(classifier, held_out)
 
 

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.style.typography import normalised_text
 from services.style.windows import Tokenizer, split_windows
 from shared.author_names import blank_names
 
@@ -16,12 +17,14 @@ AUTHOR_TITLE_SEPARATOR = "--"
 
 @dataclass(frozen=True)
 class Book:
-    """One plain-text book and whose it is; `blanked_names` are blanked out when it is read."""
+    """One plain-text book and whose it is; `blanked_names` are blanked out when it is read,
+    and with `typography` it is read in the house typography (`services.style.typography`)."""
 
     author: str
     title: str
     path: Path
     blanked_names: re.Pattern[str] | None = None
+    typography: bool = False
 
     def read_text(self) -> str:
         """The book's text; a `.jsonl` file's `text` fields joined as paragraphs."""
@@ -29,7 +32,9 @@ class Book:
         if self.path.suffix == ".jsonl":
             records = (json.loads(line) for line in raw.splitlines() if line.strip())
             raw = "\n\n".join(str(record["text"]) for record in records)
-        return raw if self.blanked_names is None else blank_names(raw, self.blanked_names)
+        if self.blanked_names is not None:
+            raw = blank_names(raw, self.blanked_names)
+        return normalised_text(raw) if self.typography else raw
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ def corpus_fingerprint(books: list[Book]) -> str:
         digest.update(f"{book.author}/{book.title}\0".encode())
         if book.blanked_names is not None:
             digest.update(f"blanked {book.blanked_names.pattern}\0".encode())
+        if book.typography:
+            digest.update(b"typography\0")
         digest.update(hashlib.sha256(book.path.read_bytes()).digest())
     return digest.hexdigest()
 

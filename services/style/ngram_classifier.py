@@ -19,6 +19,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
+from services.style.contrast_weights import contrast_weights
+from services.style.policy_texts import POLICY_AUTHOR
 from services.style.stuffing import STUFFING_EVERY_WORDS, distinctive_words, stuff
 
 FloatArray = NDArray[np.float64]
@@ -26,6 +28,7 @@ FloatArray = NDArray[np.float64]
 WORD_PATTERN = r"(?u)\b\w[\w']*\b|[^\w\s]"
 MAX_FEATURES = 200_000
 REGULARISATION_C = 10.0
+STUFFED = "stuffed copies"
 
 
 @dataclass
@@ -82,12 +85,19 @@ def make_vectoriser() -> FeatureUnion:
 
 
 def fit_ngram_classifier(
-    texts: list[str], labels: NDArray[np.str_], authors: list[str], *, stuffing: bool = True
+    texts: list[str],
+    labels: NDArray[np.str_],
+    authors: list[str],
+    *,
+    stuffing: bool = True,
+    policy_share: float = 0.0,
 ) -> NgramClassifier:
     """Fit the vectoriser on `texts` and one model per author in `authors` (labels: whose).
 
     With `stuffing`, each author's model also learns from stuffed copies of everyone else's
-    texts (`services.style.stuffing`), labelled as not the author's.
+    texts (`services.style.stuffing`), labelled as not the author's. Texts labelled as the
+    policy's (`POLICY_AUTHOR`) carry `policy_share` of the contrast weight
+    (`services.style.contrast_weights`); without them the fit is class-balanced.
     """
     missing = [a for a in authors if not (labels == a).any()]
     if missing:
@@ -98,13 +108,14 @@ def fit_ngram_classifier(
     features = vectoriser.fit_transform(texts)
     models = {}
     for author in authors:
-        x, y = features, labels == author
+        x, kinds = features, labels
         if stuffing:
             stuffed = stuffed_copies(texts, labels, author)
             x = sparse.vstack([features, vectoriser.transform(stuffed)]).tocsr()
-            y = np.concatenate([y, np.zeros(len(stuffed), dtype=bool)])
-        model = LogisticRegression(C=REGULARISATION_C, max_iter=2000, class_weight="balanced")
-        models[author] = model.fit(x, y)
+            kinds = np.concatenate([labels, np.full(len(stuffed), STUFFED)])
+        weights = contrast_weights(kinds, author, weighted_label=POLICY_AUTHOR, share=policy_share)
+        model = LogisticRegression(C=REGULARISATION_C, max_iter=2000)
+        models[author] = model.fit(x, kinds == author, sample_weight=weights)
     return NgramClassifier(vectoriser=vectoriser, models=models)
 
 
@@ -139,6 +150,7 @@ def out_of_fold_decisions(
     *,
     folds: int,
     stuffing: bool = True,
+    policy_share: float = 0.0,
 ) -> dict[str, FloatArray]:
     """Each author's decision on every target text from a model that never saw its book.
 
@@ -156,7 +168,11 @@ def out_of_fold_decisions(
             continue
         kept = [a for a in authors if (train_labels[training] == a).any()]
         classifier = fit_ngram_classifier(
-            [train_texts[i] for i in training], train_labels[training], kept, stuffing=stuffing
+            [train_texts[i] for i in training],
+            train_labels[training],
+            kept,
+            stuffing=stuffing,
+            policy_share=policy_share,
         )
         for author, values in classifier.decisions([targets[i] for i in scored]).items():
             result[author][scored] = values

@@ -12,11 +12,13 @@ import numpy as np
 
 from services.style.corpus import (
     Book,
+    SampledWindow,
     corpus_fingerprint,
     sample_book_windows,
     split_into_parts,
 )
 from services.style.encoder import WindowEncoder
+from services.style.policy_texts import windows_fingerprint
 from services.style.profiles import CorpusEmbeddings
 from shared.files import replaced_file
 
@@ -33,12 +35,16 @@ def load_corpus_embeddings(
     windows_per_negative: int,
     cache_dir: Path,
     negatives: list[Book],
+    policy: list[SampledWindow] | None = None,
 ) -> CorpusEmbeddings:
-    """The corpus's window embeddings: from the cache when model and texts are unchanged."""
+    """The corpus's window embeddings: from the cache when model and texts are unchanged.
+
+    `policy`: windows of the policy's own stories, embedded as they are (every one)."""
+    policy = policy or []
     key = hashlib.sha256(
         json.dumps(
             {
-                "format": 2,
+                "format": 3,
                 "model": encoder.name,
                 "runtime": encoder.variant,
                 "window_tokens": encoder.window_tokens,
@@ -47,6 +53,7 @@ def load_corpus_embeddings(
                 "negative_parts": NEGATIVE_PARTS,
                 "corpus": corpus_fingerprint(books),
                 "negatives": corpus_fingerprint(negatives),
+                "policy": windows_fingerprint(policy),
             },
             sort_keys=True,
         ).encode()
@@ -76,11 +83,14 @@ def load_corpus_embeddings(
             window_tokens=encoder.window_tokens,
         )
         windows += split_into_parts(sampled, NEGATIVE_PARTS)
+    windows += policy
     log.info(
-        "embedding %d windows from %d books and %d negative sources (cached afterwards)",
+        "embedding %d windows from %d books, %d negative sources and %d policy windows "
+        "(cached afterwards)",
         len(windows),
         len(books),
         len(negatives),
+        len(policy),
     )
     corpus = CorpusEmbeddings(
         embeddings=encoder.encode([w.text for w in windows], show_progress=True),

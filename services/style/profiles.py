@@ -61,8 +61,14 @@ class ProfileSet:
         return unit(unit(np.asarray(embeddings, dtype=np.float32)) - self.background)
 
 
-def build_profiles(corpus: CorpusEmbeddings, profile_authors: list[str]) -> ProfileSet:
-    """A profile for each of `profile_authors`, contrasted with every other group."""
+def build_profiles(
+    corpus: CorpusEmbeddings,
+    profile_authors: list[str],
+    *,
+    contrast_only: frozenset[str] | set[str] = frozenset(),
+) -> ProfileSet:
+    """A profile for each of `profile_authors`, contrasted with every other group; groups in
+    `contrast_only` (the policy's stories) never serve as a reference in its calibration."""
     groups = sorted(set(corpus.authors.tolist()))
     if len(groups) < 2:
         raise ValueError(
@@ -79,7 +85,9 @@ def build_profiles(corpus: CorpusEmbeddings, profile_authors: list[str]) -> Prof
     return ProfileSet(
         background=background,
         profiles=profiles,
-        reference_calibration=_reference_calibration(centred, corpus.authors, corpus.titles),
+        reference_calibration=_reference_calibration(
+            centred, corpus.authors, corpus.titles, contrast_only
+        ),
     )
 
 
@@ -135,7 +143,10 @@ def _author_profile(
 
 
 def _reference_calibration(
-    centred: Matrix, authors: NDArray[np.str_], titles: NDArray[np.str_]
+    centred: Matrix,
+    authors: NDArray[np.str_],
+    titles: NDArray[np.str_],
+    contrast_only: frozenset[str] | set[str],
 ) -> Calibration:
     """Similarity of a window to a reference made of a few consecutive windows of a book:
     windows of other books by the same author vs windows by other authors."""
@@ -144,6 +155,8 @@ def _reference_calibration(
     for title in sorted(set(titles.tolist())):
         in_book = np.flatnonzero(titles == title)
         author = authors[in_book[0]]
+        if author in contrast_only:
+            continue
         for start in range(0, len(in_book) - REFERENCE_CHUNK_WINDOWS + 1, REFERENCE_CHUNK_WINDOWS):
             chunk = in_book[start : start + REFERENCE_CHUNK_WINDOWS]
             similarity = centred @ unit(centred[chunk].mean(axis=0))

@@ -13,18 +13,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from services.common.scorer import InvalidInputError, ScoredBatch
-from services.style.aggregate import tempered, weighted_geometric_mean
+from services.style.aggregate import (
+    evidence_weight,
+    tempered,
+    with_evidence,
+)
 from services.style.authorship_anchor import AuthorshipAnchor, ClassifierSampling, build_anchor
 from services.style.batcher import EncodeBatcher
 from services.style.corpus import find_books, negative_sources
 from services.style.encoder import WindowEncoder
 from services.style.guards import TextGuards
+from services.style.policy_texts import POLICY_AUTHOR, policy_windows, read_policy_texts
 from services.style.profile_cache import load_corpus_embeddings
 from services.style.profiles import ProfileSet, build_profiles, unit
 from services.style.settings import StyleSettings
+from services.style.text_scores import row_ranges, score_text, window_texts
+from services.style.typography import NormalisedText, normalise, normalised_text
 from services.style.windows import WindowedText, split_windows
 from shared.author_names import blank_names, load_author_names, names_pattern
-from shared.schemas import ScoreRequest, StyleDetails, WindowScore
+from shared.schemas import ScoreRequest, StyleDetails
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -44,6 +51,7 @@ class StyleScorer:
         self._batcher: EncodeBatcher | None = None
         self._anchor: AuthorshipAnchor | None = None
         self._guards: TextGuards | None = None
+        self._policy: dict[str, int] | None = None
         self._tokenizer_lock = threading.Lock()
         self._names = (
             names_pattern(n for a in load_author_names(settings.names_file).values() for n in a.all)
@@ -91,12 +99,22 @@ class StyleScorer:
                 "AUTHOR--TITLE.txt files or AUTHOR/TITLE.txt folders"
             )
         # Profiles and the classifier learn from the books as they will score texts: names
-        # blanked. The guards keep the books whole.
-        names = self._names
-        learned = [replace(b, blanked_names=names) for b in books]
+        # blanked, in the house typography. The guards keep the names.
+        names, typography = self._names, settings.normalise_typography
+        learned = [replace(b, blanked_names=names, typography=typography) for b in books]
         negatives = [
-            replace(b, blanked_names=names) for b in negative_sources(settings.negative_texts)
+            replace(b, blanked_names=names, typography=typography)
+            for b in negative_sources(settings.negative_texts)
         ]
+        policy_texts = read_policy_texts(settings.policy_texts)
+        policy = policy_windows(
+            policy_texts,
+            encoder.tokenizer,
+            window_tokens=encoder.window_tokens,
+            overlap_tokens=settings.window_overlap_tokens,
+            names=names,
+            typography=typography,
+        )
         corpus = load_corpus_embeddings(
             learned,
             encoder,
@@ -104,9 +122,10 @@ class StyleScorer:
             windows_per_negative=settings.windows_per_negative,
             cache_dir=settings.cache_dir,
             negatives=negatives,
+            policy=policy,
         )
         authors = sorted({book.author for book in books})
-        profiles = build_profiles(corpus, authors)
+        profiles = build_profiles(corpus, authors, contrast_only={POLICY_AUTHOR})
         if settings.default_profile and settings.default_profile not in profiles.profiles:
             raise ValueError(
                 f"STYLE_DEFAULT_PROFILE={settings.default_profile!r} has no books in "
@@ -127,8 +146,10 @@ class StyleScorer:
                     windows_per_negative=settings.classifier_windows_per_negative,
                     folds=settings.classifier_folds,
                     stuffing=settings.classifier_stuffing,
+                    policy_share=settings.policy_weight,
                 ),
                 cache_dir=settings.cache_dir,
+                policy=policy,
             )
         for name, profile in profiles.profiles.items():
             log.info(
@@ -141,13 +162,23 @@ class StyleScorer:
                 if anchor
                 else "",
             )
-        guards = TextGuards.build(settings, books, negative_sources(settings.negative_texts))
+        guards = TextGuards.build(
+            settings,
+            [replace(b, typography=typography) for b in books],
+            [replace(b, typography=typography) for b in negative_sources(settings.negative_texts)],
+        )
         self._encoder, self._profiles, self._anchor, self._guards = (
             encoder,
             profiles,
             anchor,
             guards,
         )
+        self._policy = {
+            "files": len(settings.policy_texts),
+            "texts": len(policy_texts),
+            "prompts": len({t.prompt for t in policy_texts}),
+            "windows": len(policy),
+        }
         self._batcher = EncodeBatcher(
             encoder.encode,
             max_batch_tokens=settings.max_batch_tokens,
@@ -182,6 +213,13 @@ class StyleScorer:
             else None,
             "reference_calibration": self._profiles.reference_calibration.to_dict(),
             "blanked_names": self._names is not None,
+            "typography_normalised": self._settings.normalise_typography,
+            "evidence": {
+                "min_words": self._settings.evidence_min_words,
+                "full_words": self._settings.evidence_full_words,
+                "prior": self._settings.evidence_prior,
+            },
+            "policy_texts": {**(self._policy or {}), "weight": self._settings.policy_weight},
             **(self._guards.describe() if self._guards else {}),
         }
 
@@ -190,21 +228,26 @@ class StyleScorer:
         if self._profiles is None:
             raise RuntimeError("StyleScorer.score called before load()")
         target = self._target(request)
-        texts = self._blanked(request.texts)
+        settings = self._settings
+        normalised = self._normalised(self._blanked(request.texts))
+        texts = [n.text for n in normalised]
         windowed = await asyncio.to_thread(self._split_all, texts)
-        rows = _row_ranges(windowed)
+        rows = row_ranges(windowed)
         assert self._guards is not None
         # The guards and the n-gram classifier need no embeddings: they run while the encoder
         # works, so their CPU time hides behind it.
         guards = asyncio.ensure_future(
-            asyncio.to_thread(self._guards.reports, request.texts, request.references, target)
+            asyncio.to_thread(
+                self._guards.reports,
+                self._typeset(request.texts),
+                None if request.references is None else self._typeset(request.references),
+                target,
+            )
         )
         anchor = self._anchor if request.references is None else None
         decisions = (
             asyncio.ensure_future(
-                asyncio.to_thread(
-                    anchor.classifier.decision, _window_texts(texts, windowed), target
-                )
+                asyncio.to_thread(anchor.classifier.decision, window_texts(texts, windowed), target)
             )
             if anchor is not None
             else None
@@ -220,19 +263,26 @@ class StyleScorer:
                     task.cancel()
         scores, details = [], []
         for i, (split, (a, b)) in enumerate(zip(windowed, rows, strict=True)):
-            score, windows = _score_text(
+            score, windows = score_text(
+                normalised[i],
                 split,
                 similarity[a:b],
                 window_scores[a:b],
                 None if classifier is None else classifier[a:b],
             )
+            evidence = evidence_weight(
+                len(request.texts[i].split()),
+                settings.evidence_min_words,
+                settings.evidence_full_words,
+            )
             guard = guarded[i]
             copy = guard.copy
-            scores.append(score * guard.factor)
+            scores.append(with_evidence(score, evidence, settings.evidence_prior) * guard.factor)
             details.append(
                 StyleDetails(
                     windows=windows,
                     coverage=split.coverage,
+                    evidence_weight=evidence,
                     mode="profile" if target else "reference",
                     profile=target or None,
                     copied_fraction=copy.copied_fraction if copy else None,
@@ -267,7 +317,7 @@ class StyleScorer:
                 classifier = await decisions
                 window_scores = self._anchor.calibrations[target].apply(similarity, classifier)
         else:
-            reference_texts = self._blanked(request.references)
+            reference_texts = self._typeset(self._blanked(request.references))
             references = await asyncio.to_thread(self._split_all, reference_texts)
             empty = [i for i, r in enumerate(references) if not r.windows]
             if empty:
@@ -280,11 +330,23 @@ class StyleScorer:
                 [np.zeros(0)]
                 + [
                     (embeddings[a:b] @ unit(reference_rows[c:d].mean(axis=0))).astype(np.float64)
-                    for (a, b), (c, d) in zip(rows, _row_ranges(references), strict=True)
+                    for (a, b), (c, d) in zip(rows, row_ranges(references), strict=True)
                 ]
             )
             window_scores = profiles.reference_calibration.apply(similarity)
         return similarity, tempered(window_scores, self._settings.score_temperature), classifier
+
+    def _normalised(self, texts: list[str]) -> list[NormalisedText]:
+        """The texts in the house typography (as they are with it off), with offsets back."""
+        if self._settings.normalise_typography:
+            return [normalise(t) for t in texts]
+        return [NormalisedText(t, list(range(len(t) + 1))) for t in texts]
+
+    def _typeset(self, texts: list[str]) -> list[str]:
+        """The texts in the house typography, when it is on."""
+        if not self._settings.normalise_typography:
+            return texts
+        return [normalised_text(t) for t in texts]
 
     def _blanked(self, texts: list[str]) -> list[str]:
         """The texts with every listed name blanked (same length, so offsets hold)."""
@@ -294,7 +356,7 @@ class StyleScorer:
     async def _embed(self, texts: list[str], splits: list[WindowedText]) -> NDArray[np.float32]:
         """Raw embeddings of every window of every text, in order, through the batcher."""
         assert self._batcher is not None and self._profiles is not None
-        windows = _window_texts(texts, splits)
+        windows = window_texts(texts, splits)
         if not windows:
             return np.zeros((0, self._profiles.background.size), dtype=np.float32)
         tokens = [w.tokens for s in splits for w in s.windows]
@@ -335,37 +397,3 @@ class StyleScorer:
                 )
                 for text in texts
             ]
-
-
-def _score_text(
-    split: WindowedText,
-    similarity: NDArray[np.float64],
-    window_scores: NDArray[np.float64],
-    classifier: NDArray[np.float64] | None,
-) -> tuple[float, list[WindowScore]]:
-    weights = np.array([w.tokens for w in split.windows], dtype=np.float64)
-    windows = [
-        WindowScore(
-            start=w.start,
-            end=w.end,
-            tokens=w.tokens,
-            similarity=float(similarity[i]),
-            classifier=None if classifier is None else float(classifier[i]),
-            score=float(window_scores[i]),
-        )
-        for i, w in enumerate(split.windows)
-    ]
-    return weighted_geometric_mean(window_scores, weights), windows
-
-
-def _window_texts(texts: list[str], splits: list[WindowedText]) -> list[str]:
-    """The text of every window of every text, in order."""
-    return [text[w.start : w.end] for text, s in zip(texts, splits, strict=True) for w in s.windows]
-
-
-def _row_ranges(splits: list[WindowedText]) -> list[tuple[int, int]]:
-    ranges, start = [], 0
-    for split in splits:
-        ranges.append((start, start + len(split.windows)))
-        start += len(split.windows)
-    return ranges

@@ -44,6 +44,19 @@ class StyleSettings(ServiceSettings):
         description="Comma-separated `.txt`/`.jsonl` files of text by nobody in particular "
         "(e.g. generic LLM-written prose): contrast for every profile, never a profile.",
     )
+    policy_texts: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated JSONL files of the policy's own stories (`stylegrpo data "
+        "policy-samples`, or an eval's completions.jsonl; `completion` or `text`, and `prompt`): "
+        "a contrast class of their own for every profile, held out by prompt.",
+    )
+    policy_weight: float = Field(
+        default=0.4,
+        gt=0,
+        lt=1,
+        description="Share of the contrast side's weight that the policy texts carry in the "
+        "classifier and the stacking (the rest: other authors, negative texts, stuffed copies).",
+    )
     default_profile: str | None = Field(
         default="mark-twain", description="Profile used when a request names none."
     )
@@ -79,6 +92,29 @@ class StyleSettings(ServiceSettings):
         gt=0,
         description="Divides each window's log-odds before aggregation: 1 = calibrated "
         "probabilities; above 1 softens a nearly binary score (ranks unchanged) for GRPO.",
+    )
+    evidence_min_words: int = Field(
+        default=30,
+        ge=0,
+        description="Texts of this many words or fewer score STYLE_EVIDENCE_PRIOR: too little "
+        "text to tell an author by.",
+    )
+    evidence_full_words: int = Field(
+        default=150,
+        ge=1,
+        description="Texts of this many words or more keep their score; between the two, the "
+        "score's log-odds move linearly toward the prior's.",
+    )
+    evidence_prior: float = Field(
+        default=0.05,
+        gt=0,
+        lt=0.5,
+        description="The score of a text with no evidence: below 0.5, so shortness never pays.",
+    )
+    normalise_typography: bool = Field(
+        default=True,
+        description="Read books, negatives and scored texts in one typography (quotes, dashes, "
+        "ellipses, emphasis marks, whitespace), so typography buys no style.",
     )
     blank_names: bool = Field(
         default=True,
@@ -166,7 +202,27 @@ class StyleSettings(ServiceSettings):
         default=None, description="The completeness service's API key, for the page."
     )
 
-    _split_paths = field_validator("negative_texts", mode="before")(split_commas)
+    _split_paths = field_validator("negative_texts", "policy_texts", mode="before")(split_commas)
+
+    @field_validator("policy_texts")
+    @classmethod
+    def _policy_texts_exist(cls, value: list[Path]) -> list[Path]:
+        missing = [str(p) for p in value if not p.is_file()]
+        if missing:
+            raise ValueError(
+                f"no such file {', '.join(missing)} (JSONL files written by "
+                "`stylegrpo data policy-samples`)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _evidence_ramp_rises(self) -> StyleSettings:
+        if self.evidence_min_words >= self.evidence_full_words:
+            raise ValueError(
+                f"STYLE_EVIDENCE_MIN_WORDS ({self.evidence_min_words}) must be below "
+                f"STYLE_EVIDENCE_FULL_WORDS ({self.evidence_full_words})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _prose_ramp_rises(self) -> StyleSettings:

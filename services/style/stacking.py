@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
 from services.common.calibration import roc_auc
+from services.style.contrast_weights import contrast_weights
 
 FloatArray = NDArray[np.float64]
 
@@ -32,6 +33,9 @@ class StackedCalibration:
     classifier_auc: float
     n_same: int
     n_other: int
+    # The author's windows against the policy's own stories alone (None without them).
+    policy_auc: float | None = None
+    n_policy: int = 0
 
     def apply(self, similarity: FloatArray, classifier: FloatArray) -> FloatArray:
         """Calibrated window scores in (0, 1)."""
@@ -45,20 +49,34 @@ class StackedCalibration:
 
 
 def fit_stacked_calibration(
-    similarity: FloatArray, classifier: FloatArray, own: NDArray[np.bool_]
+    similarity: FloatArray,
+    classifier: FloatArray,
+    labels: NDArray[np.str_],
+    author: str,
+    *,
+    policy_label: str | None = None,
+    policy_share: float = 0.0,
 ) -> StackedCalibration:
-    """Fit the combination on windows whose both values are held-out (NaN rows are skipped)."""
+    """Fit the combination on windows whose both values are held-out (NaN rows are skipped);
+    windows labelled `policy_label` carry `policy_share` of the contrast weight."""
     usable = ~(np.isnan(similarity) | np.isnan(classifier))
-    s, c, y = similarity[usable], classifier[usable], own[usable]
+    s, c, kinds = similarity[usable], classifier[usable], labels[usable]
+    y = kinds == author
     if y.sum() < 2 or (~y).sum() < 2:
         raise ValueError("stacking needs at least 2 held-out windows of the author and 2 others")
+    sample_weights = contrast_weights(
+        kinds, author, weighted_label=policy_label, share=policy_share
+    )
     features = np.stack([s, c], axis=1)
     mean, scale = features.mean(axis=0), features.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=100.0, class_weight="balanced").fit((features - mean) / scale, y)
+    model = LogisticRegression(C=100.0).fit(
+        (features - mean) / scale, y, sample_weight=sample_weights
+    )
     weights = model.coef_[0] / scale
     bias = float(model.intercept_[0] - weights @ mean)
     combined = features @ weights + bias
+    policy = kinds == policy_label
     return StackedCalibration(
         similarity_weight=float(weights[0]),
         classifier_weight=float(weights[1]),
@@ -68,4 +86,6 @@ def fit_stacked_calibration(
         classifier_auc=roc_auc(c[y], c[~y]),
         n_same=int(y.sum()),
         n_other=int((~y).sum()),
+        policy_auc=roc_auc(combined[y], combined[policy]) if policy.any() else None,
+        n_policy=int(policy.sum()),
     )

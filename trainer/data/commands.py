@@ -260,3 +260,95 @@ def data_style_pairs(
     sizes = ", ".join(f"{name} {split['pairs']}" for name, split in summary["splits"].items())
     typer.echo(f"pairs: {sizes} -> {out}")
     push_or_exit(out, push_to_hub, token)
+
+
+SAMPLING = "Sampling (defaults: the original's GRPO sampling)"
+MODEL_CACHE_DIR = Path.home() / ".cache" / "stylegrpo"
+
+
+@data_app.command("policy-samples")
+def data_policy_samples(
+    model: Annotated[
+        str,
+        typer.Option(
+            help="Hub id, folder or embedded:smollm2-135m-instruct; with --server-url, the "
+            "server's model name."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="JSONL file to write (rerunning it resumes).")],
+    prompts: Annotated[
+        Path | None,
+        typer.Option(
+            help="A `data build-grpo-prompts` folder or a JSONL file with `prompt`; default: "
+            "the built-in plot prompts."
+        ),
+    ] = None,
+    split: Annotated[str, typer.Option(help="Split file of a prompts folder.")] = "train",
+    count: Annotated[int, typer.Option(min=1, help="Stories per prompt.")] = 8,
+    limit: Annotated[int | None, typer.Option(min=1, help="Use the first N prompts.")] = None,
+    author_name: Annotated[
+        str, typer.Option(help="Author the built-in prompts name.")
+    ] = "Mark Twain",
+    story_words: Annotated[
+        int, typer.Option(min=1, help="Length the built-in prompts ask for.")
+    ] = 1500,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Prompts per transformers batch, or requests in flight.")
+    ] = 8,
+    server_url: Annotated[
+        str | None,
+        typer.Option(help="Generate through this OpenAI-compatible server (vLLM) instead."),
+    ] = None,
+    server_api_key: Annotated[str | None, typer.Option(envvar="STYLEGRPO_VLLM_API_KEY")] = None,
+    cache_dir: Annotated[
+        Path, typer.Option(help="Where the embedded model is exported.")
+    ] = MODEL_CACHE_DIR,
+    max_new_tokens: Annotated[int, typer.Option(rich_help_panel=SAMPLING)] = 512,
+    temperature: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 0.9,
+    top_p: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 0.95,
+    top_k: Annotated[int, typer.Option(rich_help_panel=SAMPLING)] = 50,
+    min_p: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 0.02,
+    repetition_penalty: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 1.05,
+    seed: Annotated[int, typer.Option(rich_help_panel=SAMPLING)] = 0,
+) -> None:
+    """The policy's stories for the training prompts: negatives for the style service
+    (`STYLE_POLICY_TEXTS`), one JSON line per story with its prompt and plot."""
+    from trainer.data.policy_samples import PolicySampling, build_policy_samples
+    from trainer.evaluation.generation import Generator, SamplingSettings
+    from trainer.evaluation.server_generator import GenerationServerError
+
+    try:
+        sampling = SamplingSettings(
+            max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
+            min_p=min_p, repetition_penalty=repetition_penalty, seed=seed,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    settings = PolicySampling(
+        prompts=prompts, split=split, author_name=author_name, story_words=story_words,
+        count=count, limit=limit, sampling=sampling,
+    )  # fmt: skip
+    generator: Generator
+    if server_url is not None:
+        from trainer.evaluation.server_generator import OpenAIChatGenerator
+
+        generator = OpenAIChatGenerator(
+            server_url, model, sampling, concurrency=batch_size, api_key=server_api_key
+        )
+    else:
+        from trainer.evaluation.local_generator import TransformersGenerator
+
+        generator = TransformersGenerator(
+            model, sampling, batch_size=batch_size, cache_dir=cache_dir
+        )
+    try:
+        records = build_policy_samples(generator, settings, out)
+    except (GenerationServerError, FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    words = sum(len(r["completion"].split()) for r in records) / max(len(records), 1)
+    truncated = sum(r["truncated"] for r in records)
+    typer.echo(
+        f"{len(records)} stories ({words:.0f} words on average, {truncated} cut at "
+        f"{max_new_tokens} tokens) -> {out}"
+    )

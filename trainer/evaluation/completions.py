@@ -17,14 +17,23 @@ GENERATION_FILE = "generation.json"
 
 
 class CompletionsStore:
-    """`completions.jsonl` and `generation.json` (what generated them) in one model's folder."""
+    """A completions file and, beside it, what generated them (`generation.json` in a model's
+    folder by default)."""
 
-    def __init__(self, folder: Path, identity: dict[str, Any]) -> None:
-        """Open `folder`; refuse completions that another model, sampling or prompt set made."""
-        self.folder = folder
-        self.path = folder / COMPLETIONS_FILE
-        folder.mkdir(parents=True, exist_ok=True)
-        saved_file = folder / GENERATION_FILE
+    def __init__(
+        self,
+        path: Path,
+        identity: dict[str, Any],
+        *,
+        identity_path: Path | None = None,
+        columns: tuple[str, ...] = (),
+    ) -> None:
+        """Open `path`; refuse completions that another model, sampling or prompt set made.
+        Each record also carries the prompt row's `columns` (e.g. `plot`) where it has them."""
+        self.path = path
+        self.columns = columns
+        path.parent.mkdir(parents=True, exist_ok=True)
+        saved_file = identity_path or path.parent / GENERATION_FILE
         if saved_file.is_file() and self.path.is_file():
             saved = json.loads(saved_file.read_text(encoding="utf-8"))
             changed = sorted(
@@ -34,7 +43,7 @@ class CompletionsStore:
                 shown = ", ".join(f"{k}: {saved.get(k)!r} -> {identity.get(k)!r}" for k in changed)
                 raise ValueError(
                     f"{self.path} holds completions generated differently ({shown}); use another "
-                    "--out folder or model name, or delete that folder to start again"
+                    "--out or model name, or delete it to start again"
                 )
         else:
             saved_file.write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
@@ -67,7 +76,9 @@ class CompletionsStore:
         if jobs:
             with (
                 self.path.open("a", encoding="utf-8") as handle,
-                tqdm(total=len(jobs), desc=f"generating ({self.folder.name})", unit="story") as bar,
+                tqdm(
+                    total=len(jobs), desc=f"generating ({self.path.parent.name})", unit="story"
+                ) as bar,
             ):
 
                 def save(completion: Completion) -> None:
@@ -78,6 +89,11 @@ class CompletionsStore:
                         "completion": completion.text,
                         "tokens": completion.tokens,
                         "truncated": completion.truncated,
+                        **{
+                            column: rows[completion.row].columns[column]
+                            for column in self.columns
+                            if column in rows[completion.row].columns
+                        },
                     }
                     append_line(handle, json.dumps(record, ensure_ascii=False) + "\n")
                     done[completion.row, completion.sample] = record

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.files import replaced_folder
-from trainer.evaluation.completions import CompletionsStore
+from trainer.evaluation.completions import COMPLETIONS_FILE, CompletionsStore
 from trainer.evaluation.generation import Generator, SamplingSettings
 from trainer.evaluation.plots import plot_measures
 from trainer.evaluation.prompts import load_prompt_rows, prompts_fingerprint
@@ -80,7 +80,7 @@ def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
             "prompts": prompts_fingerprint(all_rows),
             "split": setup.split,
         }
-        store = CompletionsStore(setup.out / spec.name, identity)
+        store = CompletionsStore(setup.out / spec.name / COMPLETIONS_FILE, identity)
         completions = store.complete(generator, rows, setup.num_samples)
         del generator  # a local model's memory goes before the next one loads
         scores[spec.name] = score_completions(setup.rewards, completions, rows, stylometry)

@@ -96,8 +96,8 @@ def test_stacking_weighs_the_better_witness_and_keeps_the_better_auc() -> None:
     classifier = np.where(own, 2.0, -2.0) + rng.normal(0, 1.0, 400)
     similarity = np.where(own, 0.1, 0.0) + rng.normal(0, 0.3, 400)
     similarity[:5] = np.nan  # windows without a held-out projection are left out of the fit
-    stacked = fit_stacked_calibration(similarity, classifier, own)
-    assert stacked.n_same + stacked.n_other == 395
+    stacked = fit_stacked_calibration(similarity, classifier, np.where(own, "a", "b"), "a")
+    assert stacked.n_same + stacked.n_other == 395 and stacked.policy_auc is None
     assert stacked.classifier_auc > 0.95 and stacked.similarity_auc < 0.7
     assert stacked.auc >= stacked.classifier_auc - 0.005
     assert stacked.classifier_weight > 0

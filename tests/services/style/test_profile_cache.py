@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.style.corpus import find_books
+from services.style.corpus import SampledWindow, find_books
 from services.style.encoder import WindowEncoder
+from services.style.policy_texts import POLICY_AUTHOR, prompt_group
 from services.style.profile_cache import load_corpus_embeddings
 
 pytestmark = pytest.mark.slow
@@ -82,3 +83,32 @@ def test_a_torn_cache_file_is_ignored_and_rewritten(
     np.testing.assert_allclose(load(books, encoder, cache), expected, atol=1e-5)
     with np.load(path) as rewritten:
         assert rewritten["embeddings"].shape == expected.shape
+
+
+def test_the_cache_is_rebuilt_when_the_policy_texts_change(
+    books: Path, tmp_path: Path, encoder: CountingEncoder
+) -> None:
+    cache = tmp_path / "cache"
+
+    def load_with_policy(story: str) -> np.ndarray:
+        window = SampledWindow(POLICY_AUTHOR, prompt_group("Tell a tale."), story)
+        corpus = load_corpus_embeddings(
+            find_books(books),
+            encoder,
+            windows_per_book=2,
+            windows_per_negative=2,
+            cache_dir=cache,
+            negatives=[],
+            policy=[window],
+        )
+        assert corpus.authors[-1] == POLICY_AUTHOR
+        return corpus.embeddings
+
+    first = load_with_policy("Once upon a time there was a raft.")
+    embedded = CountingEncoder.embedded
+    np.testing.assert_array_equal(load_with_policy("Once upon a time there was a raft."), first)
+    assert CountingEncoder.embedded == embedded, "unchanged policy texts come from the cache"
+    changed = load_with_policy("A magical journey of wonder began.")
+    assert CountingEncoder.embedded > embedded
+    assert len(list(cache.glob("corpus-*.npz"))) == 2
+    assert not np.array_equal(changed[-1], first[-1])

@@ -185,3 +185,40 @@ def test_a_temperature_softens_scores_and_keeps_their_order(
     assert softened[0] > softened[1]
     assert abs(softened[0] - 0.5) < abs(calibrated[0] - 0.5)
     assert abs(softened[1] - 0.5) < abs(calibrated[1] - 0.5)
+
+
+def test_texts_under_30_words_never_score_above_half(
+    style_url: str, twain_passages: list[str]
+) -> None:
+    """Too little text to tell an author by scores the evidence prior, whatever it says."""
+    twain_openings = [" ".join(p.split()[:29]) for p in twain_passages]
+    texts = [
+        "a b c",
+        "In today's fast-paced world, self-care is more important than ever.",
+        "We floated down the river on the raft all night and the towhead was dark and still.",
+        *twain_openings,
+    ]
+    body = score(style_url, texts, details=True).json()
+    assert max(body["scores"]) <= 0.5, body["scores"]
+    assert all(d["evidence_weight"] == 0.0 for d in body["details"])
+    long = score(style_url, [twain_passages[0]], details=True).json()
+    assert long["details"][0]["evidence_weight"] == 1.0
+
+
+def test_typography_alone_moves_no_score(style_url: str, twain_passages: list[str]) -> None:
+    """Curly quotes, em-dashes, one-line paragraphs: the same passage, the same score; and the
+    window offsets still index the text as it was sent."""
+    from trainer.authorship_attacks import book_typography, llm_typography
+
+    books = [book_typography(" ".join(p.split()[:400])) for p in twain_passages]
+    retyped = [llm_typography(p) for p in books]
+    assert retyped[0] != books[0]
+    body = score(style_url, books + retyped + [book_typography(t) for t in retyped], details=True)
+    scores = body.json()["scores"]
+    for i in range(len(books)):
+        assert abs(scores[i + len(books)] - scores[i]) <= 0.01, scores
+        assert abs(scores[i + 2 * len(books)] - scores[i]) <= 0.01, scores
+    windows = StyleDetails.model_validate(body.json()["details"][len(books)]).windows
+    text = retyped[0]
+    assert windows[0].start == 0 and windows[-1].end == len(text)
+    assert all(text[w.start].strip() and text[w.end - 1].strip() for w in windows)

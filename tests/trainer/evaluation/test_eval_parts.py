@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from services.launcher import free_port
 from shared.cli import app
 from trainer.evaluation import commands, generation, prompts, table
-from trainer.evaluation.completions import CompletionsStore
+from trainer.evaluation.completions import COMPLETIONS_FILE, CompletionsStore
 from trainer.evaluation.generation import Completion, Job, SamplingSettings
 from trainer.evaluation.prompts import PromptRow, load_prompt_rows
 from trainer.evaluation.run import EvaluationSetup, ModelToEvaluate, evaluate
@@ -50,7 +50,9 @@ def test_doctests_pass(module: object) -> None:
 def test_the_store_generates_only_what_is_missing_and_drops_a_torn_line(tmp_path: Path) -> None:
     identity = {"model": "m", "sampling": {"seed": 0}}
     first = RecordingGenerator()
-    records = CompletionsStore(tmp_path / "m", identity).complete(first, ROWS, num_samples=1)
+    records = CompletionsStore(tmp_path / "m" / COMPLETIONS_FILE, identity).complete(
+        first, ROWS, num_samples=1
+    )
     assert first.jobs == [(1, 0), (0, 0)]
     assert [r["completion"] for r in records] == ["story 0-0", "story 1-0"]
     assert records[0]["prompt"] == "Tell tale 0."
@@ -59,7 +61,9 @@ def test_the_store_generates_only_what_is_missing_and_drops_a_torn_line(tmp_path
         handle.write('{"row": 0, "sample": 1, "compl')  # a crash in the middle of a line
 
     second = RecordingGenerator()
-    records = CompletionsStore(tmp_path / "m", identity).complete(second, ROWS, num_samples=2)
+    records = CompletionsStore(tmp_path / "m" / COMPLETIONS_FILE, identity).complete(
+        second, ROWS, num_samples=2
+    )
     assert sorted(second.jobs) == [(0, 1), (1, 1)]
     assert [(r["row"], r["sample"]) for r in records] == [(0, 0), (0, 1), (1, 0), (1, 1)]
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -67,11 +71,11 @@ def test_the_store_generates_only_what_is_missing_and_drops_a_torn_line(tmp_path
 
 
 def test_the_store_refuses_completions_generated_differently(tmp_path: Path) -> None:
-    CompletionsStore(tmp_path, {"model": "a", "seed": 0}).complete(
+    CompletionsStore(tmp_path / COMPLETIONS_FILE, {"model": "a", "seed": 0}).complete(
         RecordingGenerator(), ROWS, num_samples=1
     )
     with pytest.raises(ValueError, match=r"generated differently \(model: 'a' -> 'b'\)"):
-        CompletionsStore(tmp_path, {"model": "b", "seed": 0})
+        CompletionsStore(tmp_path / COMPLETIONS_FILE, {"model": "b", "seed": 0})
 
 
 def test_prompt_files_are_checked(tmp_path: Path) -> None:

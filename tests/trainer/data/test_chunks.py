@@ -14,6 +14,7 @@ from datasets import load_from_disk
 from trainer.data.chunking import chunk_book
 from trainer.data.chunks import build_chunks
 from trainer.data.cleaning import paragraphs
+from trainer.prompts import PLOTS
 
 GUTENBERG = """The Project Gutenberg eBook of A River Tale
 This eBook is for the use of anyone anywhere in the United States.
@@ -123,7 +124,7 @@ def test_grpo_prompts_cross_plots_with_chunks_and_split_by_plot(tmp_path: Path) 
         tmp_path / "chunks", tmp_path / "prompts", author="somebody", author_name="Somebody",
         chunks_per_plot=3, test_plots=2,
     )  # fmt: skip
-    assert sizes == {"test": 6, "train": 30}
+    assert sizes == {"test": 6, "train": 3 * (len(PLOTS) - 2)}
     splits = load_from_disk(str(tmp_path / "prompts"))
     train_plots, test_plots = set(splits["train"]["plot"]), set(splits["test"]["plot"])
     assert len(test_plots) == 2 and not train_plots & test_plots, "no plot in both splits"
@@ -131,6 +132,8 @@ def test_grpo_prompts_cross_plots_with_chunks_and_split_by_plot(tmp_path: Path) 
     assert "in the style of Somebody" in row["prompt"][0]["content"]
     assert row["sample_text"] and "Project Gutenberg" not in row["sample_text"]
     lines = (tmp_path / "prompts" / "train.jsonl").read_text().splitlines()
-    assert len(lines) == 30 and json.loads(lines[0])["sample_text"] == row["sample_text"]
+    assert (
+        len(lines) == sizes["train"] and json.loads(lines[0])["sample_text"] == row["sample_text"]
+    )
     with pytest.raises(ValueError, match="no chunks by 'nobody'"):
         build_grpo_prompts(tmp_path / "chunks", tmp_path / "x", author="nobody", author_name="N")

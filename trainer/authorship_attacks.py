@@ -112,7 +112,7 @@ def content_nouns(
 def llm_typography(text: str) -> str:
     """`text` typeset as LLMs write: curly quotes and apostrophes, em-dashes, the ellipsis
     character, each paragraph on one line."""
-    text = re.sub(r"\s*--+\s*", "\u2014", text)
+    text = re.sub(r"[ \t]*--+[ \t]*", "\u2014", text)
     text = text.replace("...", "\u2026")
     text = re.sub(r"(?<=\w)'(?=\w)|(?<=\w)'", "\u2019", text)
     text = re.sub(r"'", "\u2018", text)
@@ -126,9 +126,12 @@ def book_typography(text: str, width: int = 70) -> str:
     """`text` typeset as Gutenberg books are: straight quotes, `--`, `...`, lines wrapped."""
     text = re.sub("[\u201c\u201d]", '"', text)
     text = re.sub("[\u2018\u2019]", "'", text)
-    text = re.sub(r"\s*[\u2014\u2013]\s*", "--", text).replace("\u2026", "...")
+    text = re.sub(r"[ \t]*[\u2014\u2013][ \t]*", "--", text).replace("\u2026", "...")
     paragraphs = re.split(r"\n\s*\n", text)
-    return "\n\n".join(textwrap.fill(" ".join(p.split()), width) for p in paragraphs)
+    return "\n\n".join(
+        textwrap.fill(" ".join(p.split()), width, break_on_hyphens=False, break_long_words=False)
+        for p in paragraphs
+    )
 
 
 def first_words(text: str, count: int) -> str:

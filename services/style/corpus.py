@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.style.typography import normalised_text
+from services.style.typography import TYPOGRAPHY_VERSION, normalised_text
 from services.style.windows import Tokenizer, split_windows
 from shared.author_names import blank_names
 
@@ -77,7 +77,7 @@ def corpus_fingerprint(books: list[Book]) -> str:
         if book.blanked_names is not None:
             digest.update(f"blanked {book.blanked_names.pattern}\0".encode())
         if book.typography:
-            digest.update(b"typography\0")
+            digest.update(f"typography {TYPOGRAPHY_VERSION}\0".encode())
         digest.update(hashlib.sha256(book.path.read_bytes()).digest())
     return digest.hexdigest()
 

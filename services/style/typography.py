@@ -31,25 +31,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# Part of every cache key over normalised text: change it whenever the rules change.
+TYPOGRAPHY_VERSION = 1
 _DOUBLE_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\uff02"
 _SINGLE_QUOTES = "\u2018\u2019\u201a\u201b\u2032\u0060\u00b4"
 # Used inside character classes only: `\u2000-\u200a` is a range of Unicode spaces.
 _SPACES = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v"
-# Each rule: a pattern and what every match becomes. Order matters: dashes (with the spaces
-# around them) and paragraph breaks before runs of spaces.
+# Each rule: a pattern and what every match becomes. Order matters: paragraph breaks, then
+# wrapped lines, then dashes with the spaces around them (a line may be wrapped after `--`),
+# then runs of spaces.
 _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\r\n?"), "\n"),
     (re.compile(f"[{_DOUBLE_QUOTES}]"), '"'),
     (re.compile(f"[{_SINGLE_QUOTES}]"), "'"),
     (re.compile("[_*\u200b\u200c\u200d\ufeff]+"), ""),
     (re.compile(r"\u2026|\.(?: \.){2}"), "..."),
+    (re.compile(f"[ {_SPACES}]*\n(?:[ {_SPACES}]*\n)+[ {_SPACES}]*"), "\n\n"),
+    (re.compile(f"[ {_SPACES}]*(?<!\n)\n(?!\n)[ {_SPACES}]*"), " "),
     (re.compile(f"[ {_SPACES}]*(?:[\u2014\u2015]+|-{{2,}}|(?<=\\w) - (?=\\w))[ {_SPACES}]*"), "--"),
     (re.compile("[\u2013\u2012]"), "-"),
-    (re.compile(f"[ {_SPACES}]*\n(?:[ {_SPACES}]*\n)+[ {_SPACES}]*"), "\n\n"),
-    (
-        re.compile(f"[ {_SPACES}]*(?<!\n)\n(?!\n)[ {_SPACES}]*|[{_SPACES}][ {_SPACES}]*| {{2,}}"),
-        " ",
-    ),
+    (re.compile(f"[{_SPACES}][ {_SPACES}]*| {{2,}}"), " "),
 ]
 
 

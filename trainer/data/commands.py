@@ -8,6 +8,15 @@ from typing import Annotated
 import typer
 
 from trainer.data.gutenberg_settings import GutenbergSettings
+from trainer.evaluation.generation_options import (
+    CACHE_DIR,
+    BatchSize,
+    ModelCacheDir,
+    SamplingFloat,
+    SamplingInt,
+    VllmApiKey,
+    VllmUrl,
+)
 
 data_app = typer.Typer(no_args_is_help=True, help="Data: books to datasets.")
 
@@ -262,16 +271,12 @@ def data_style_pairs(
     push_or_exit(out, push_to_hub, token)
 
 
-SAMPLING = "Sampling (defaults: the original's GRPO sampling)"
-MODEL_CACHE_DIR = Path.home() / ".cache" / "stylegrpo"
-
-
 @data_app.command("policy-samples")
 def data_policy_samples(
     model: Annotated[
         str,
         typer.Option(
-            help="Hub id, folder or embedded:smollm2-135m-instruct; with --server-url, the "
+            help="Hub id, folder or embedded:smollm2-135m-instruct; with --vllm-url, the "
             "server's model name."
         ),
     ],
@@ -292,29 +297,22 @@ def data_policy_samples(
     story_words: Annotated[
         int, typer.Option(min=1, help="Length the built-in prompts ask for.")
     ] = 1500,
-    batch_size: Annotated[
-        int, typer.Option(min=1, help="Prompts per transformers batch, or requests in flight.")
-    ] = 8,
-    server_url: Annotated[
-        str | None,
-        typer.Option(help="Generate through this OpenAI-compatible server (vLLM) instead."),
-    ] = None,
-    server_api_key: Annotated[str | None, typer.Option(envvar="STYLEGRPO_VLLM_API_KEY")] = None,
-    cache_dir: Annotated[
-        Path, typer.Option(help="Where the embedded model is exported.")
-    ] = MODEL_CACHE_DIR,
-    max_new_tokens: Annotated[int, typer.Option(rich_help_panel=SAMPLING)] = 512,
-    temperature: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 0.9,
-    top_p: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 0.95,
-    top_k: Annotated[int, typer.Option(rich_help_panel=SAMPLING)] = 50,
-    min_p: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 0.02,
-    repetition_penalty: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 1.05,
-    seed: Annotated[int, typer.Option(rich_help_panel=SAMPLING)] = 0,
+    batch_size: BatchSize = 8,
+    vllm_url: VllmUrl = None,
+    vllm_api_key: VllmApiKey = None,
+    cache_dir: ModelCacheDir = CACHE_DIR,
+    max_new_tokens: SamplingInt = 512,
+    temperature: SamplingFloat = 0.9,
+    top_p: SamplingFloat = 0.95,
+    top_k: SamplingInt = 50,
+    min_p: SamplingFloat = 0.02,
+    repetition_penalty: SamplingFloat = 1.05,
+    seed: SamplingInt = 0,
 ) -> None:
     """The policy's stories for the training prompts: negatives for the style service
     (`STYLE_POLICY_TEXTS`), one JSON line per story with its prompt and plot."""
     from trainer.data.policy_samples import PolicySampling, build_policy_samples
-    from trainer.evaluation.generation import Generator, SamplingSettings
+    from trainer.evaluation.generation import SamplingSettings, build_generator
     from trainer.evaluation.server_generator import GenerationServerError
 
     try:
@@ -328,19 +326,10 @@ def data_policy_samples(
         prompts=prompts, split=split, author_name=author_name, story_words=story_words,
         count=count, limit=limit, sampling=sampling,
     )  # fmt: skip
-    generator: Generator
-    if server_url is not None:
-        from trainer.evaluation.server_generator import OpenAIChatGenerator
-
-        generator = OpenAIChatGenerator(
-            server_url, model, sampling, concurrency=batch_size, api_key=server_api_key
-        )
-    else:
-        from trainer.evaluation.local_generator import TransformersGenerator
-
-        generator = TransformersGenerator(
-            model, sampling, batch_size=batch_size, cache_dir=cache_dir
-        )
+    generator = build_generator(
+        model, sampling, batch_size=batch_size, cache_dir=cache_dir,
+        server_url=vllm_url, server_api_key=vllm_api_key,
+    )  # fmt: skip
     try:
         records = build_policy_samples(generator, settings, out)
     except (GenerationServerError, FileNotFoundError, ValueError) as exc:

@@ -13,7 +13,7 @@ appended as each story is generated (a rerun generates only what is missing), an
         --count 8 --max-new-tokens 384 --out data/policy/base.jsonl
     stylegrpo data policy-samples --model runs/sft/final --prompts data/grpo-prompts \\
         --split train --out data/policy/sft.jsonl
-    stylegrpo data policy-samples --model twain-sft --server-url http://127.0.0.1:8000 ...
+    stylegrpo data policy-samples --model twain-sft --vllm-url http://127.0.0.1:8000 ...
 """
 
 from __future__ import annotations

@@ -8,10 +8,17 @@ from typing import Annotated
 import typer
 
 from shared.settings import default_url
+from trainer.evaluation.generation_options import (
+    CACHE_DIR,
+    BatchSize,
+    ModelCacheDir,
+    SamplingFloat,
+    SamplingInt,
+    VllmApiKey,
+    VllmUrl,
+)
 
-SAMPLING = "Sampling (defaults: the original's GRPO sampling)"
 SERVICES = "Reward services"
-CACHE_DIR = Path.home() / ".cache" / "stylegrpo"
 
 
 def eval_command(
@@ -43,24 +50,17 @@ def eval_command(
     split: Annotated[str, typer.Option(help="Split file of a prompts folder.")] = "test",
     limit: Annotated[int | None, typer.Option(min=1, help="Use the first N prompt rows.")] = None,
     num_samples: Annotated[int, typer.Option(min=1, help="Completions per prompt row.")] = 1,
-    batch_size: Annotated[
-        int, typer.Option(min=1, help="Prompts per transformers batch, or requests in flight.")
-    ] = 8,
-    vllm_url: Annotated[
-        str | None,
-        typer.Option(help="Generate through this OpenAI-compatible server (vLLM) instead."),
-    ] = None,
-    vllm_api_key: Annotated[str | None, typer.Option(envvar="STYLEGRPO_VLLM_API_KEY")] = None,
-    cache_dir: Annotated[
-        Path, typer.Option(help="Where the embedded model is exported.")
-    ] = CACHE_DIR,
-    max_new_tokens: Annotated[int, typer.Option(rich_help_panel=SAMPLING)] = 1500,
-    temperature: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 0.9,
-    top_p: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 0.95,
-    top_k: Annotated[int, typer.Option(rich_help_panel=SAMPLING)] = 50,
-    min_p: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 0.02,
-    repetition_penalty: Annotated[float, typer.Option(rich_help_panel=SAMPLING)] = 1.05,
-    seed: Annotated[int, typer.Option(rich_help_panel=SAMPLING)] = 0,
+    batch_size: BatchSize = 8,
+    vllm_url: VllmUrl = None,
+    vllm_api_key: VllmApiKey = None,
+    cache_dir: ModelCacheDir = CACHE_DIR,
+    max_new_tokens: SamplingInt = 1500,
+    temperature: SamplingFloat = 0.9,
+    top_p: SamplingFloat = 0.95,
+    top_k: SamplingInt = 50,
+    min_p: SamplingFloat = 0.02,
+    repetition_penalty: SamplingFloat = 1.05,
+    seed: SamplingInt = 0,
     style_url: Annotated[
         str, typer.Option(envvar="STYLEGRPO_STYLE_URL", rich_help_panel=SERVICES)
     ] = default_url("style"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 
@@ -74,3 +75,25 @@ class Generator(Protocol):
     def generate(self, jobs: list[Job], on_done: Callable[[Completion], None]) -> None:
         """Generate every job; call `on_done` once per completion, in any order."""
         ...
+
+
+def build_generator(
+    model: str,
+    sampling: SamplingSettings,
+    *,
+    batch_size: int,
+    cache_dir: Path,
+    server_url: str | None = None,
+    server_api_key: str | None = None,
+) -> Generator:
+    """Transformers in this process, or the OpenAI-compatible server at `server_url` (where
+    `model` is the server's name for it and `batch_size` the requests in flight)."""
+    if server_url:
+        from trainer.evaluation.server_generator import OpenAIChatGenerator
+
+        return OpenAIChatGenerator(
+            server_url, model, sampling, concurrency=batch_size, api_key=server_api_key
+        )
+    from trainer.evaluation.local_generator import TransformersGenerator
+
+    return TransformersGenerator(model, sampling, batch_size=batch_size, cache_dir=cache_dir)

@@ -16,7 +16,7 @@ from typing import Any
 
 from shared.files import replaced_folder
 from trainer.evaluation.completions import COMPLETIONS_FILE, CompletionsStore
-from trainer.evaluation.generation import Generator, SamplingSettings
+from trainer.evaluation.generation import Generator, SamplingSettings, build_generator
 from trainer.evaluation.plots import plot_measures
 from trainer.evaluation.prompts import load_prompt_rows, prompts_fingerprint
 from trainer.evaluation.scoring import check_services, score_completions
@@ -109,20 +109,13 @@ def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
 
 
 def _generator(spec: ModelToEvaluate, setup: EvaluationSetup) -> Generator:
-    if setup.server_url:
-        from trainer.evaluation.server_generator import OpenAIChatGenerator
-
-        return OpenAIChatGenerator(
-            setup.server_url,
-            spec.model,
-            spec.sampling,
-            concurrency=setup.batch_size,
-            api_key=setup.server_api_key,
-        )
-    from trainer.evaluation.local_generator import TransformersGenerator
-
-    return TransformersGenerator(
-        spec.model, spec.sampling, batch_size=setup.batch_size, cache_dir=setup.cache_dir
+    return build_generator(
+        spec.model,
+        spec.sampling,
+        batch_size=setup.batch_size,
+        cache_dir=setup.cache_dir,
+        server_url=setup.server_url,
+        server_api_key=setup.server_api_key,
     )
 
 

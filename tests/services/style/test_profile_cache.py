@@ -35,7 +35,9 @@ def encoder() -> CountingEncoder:
     return CountingEncoder(None, device="cpu", batch_size=16)
 
 
-def load(books: Path, encoder: WindowEncoder, cache: Path) -> np.ndarray:
+def load(
+    books: Path, encoder: WindowEncoder, cache: Path, policy: list[SampledWindow] | None = None
+) -> np.ndarray:
     corpus = load_corpus_embeddings(
         find_books(books),
         encoder,
@@ -43,7 +45,9 @@ def load(books: Path, encoder: WindowEncoder, cache: Path) -> np.ndarray:
         windows_per_negative=2,
         cache_dir=cache,
         negatives=[],
+        policy=policy,
     )
+    assert policy is None or corpus.authors[-1] == POLICY_AUTHOR
     return corpus.embeddings
 
 
@@ -92,17 +96,7 @@ def test_the_cache_is_rebuilt_when_the_policy_texts_change(
 
     def load_with_policy(story: str) -> np.ndarray:
         window = SampledWindow(POLICY_AUTHOR, prompt_group("Tell a tale."), story)
-        corpus = load_corpus_embeddings(
-            find_books(books),
-            encoder,
-            windows_per_book=2,
-            windows_per_negative=2,
-            cache_dir=cache,
-            negatives=[],
-            policy=[window],
-        )
-        assert corpus.authors[-1] == POLICY_AUTHOR
-        return corpus.embeddings
+        return load(books, encoder, cache, policy=[window])
 
     first = load_with_policy("Once upon a time there was a raft.")
     embedded = CountingEncoder.embedded

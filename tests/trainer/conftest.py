@@ -40,12 +40,16 @@ def tiny_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def style_url_for_random_policy(style_settings: Any, run_asgi_session: Callable[[Any], str]) -> str:
     """The style service without its prose guard, which rightly scores the random tokens of
-    `tiny_policy` 0 for all: a test of training mechanics needs rewards that differ."""
+    `tiny_policy` 0 for all, and without its evidence rule, which rightly gives every
+    completion of a few tokens the prior: a test of training mechanics needs rewards that
+    differ."""
     from services.common.app import create_app
     from services.launcher import wait_ready
     from services.style.scorer import StyleScorer
 
-    settings = style_settings.model_copy(update={"prose_guard": False})
+    settings = style_settings.model_copy(
+        update={"prose_guard": False, "evidence_min_words": 0, "evidence_full_words": 1}
+    )
     url = run_asgi_session(create_app(settings=settings, scorer=StyleScorer(settings)))
     wait_ready(url, 900)
     return url

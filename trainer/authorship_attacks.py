@@ -20,14 +20,13 @@
 
 from __future__ import annotations
 
-import math
 import re
 import textwrap
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from services.style.corpus import Book
-from services.style.stuffing import distinctive_words
+from services.style.stuffing import distinctive_words, most_over_used
 from shared.author_names import load_author_names
 
 TOPIC_NOUNS = 40
@@ -96,17 +95,16 @@ def content_nouns(
                     counts[word] += 1
                     if previous.lower() in _DETERMINERS and name == author:
                         after_determiner[word] += 1
-    own_total, rest_total = sum(own.values()) or 1, sum(rest.values()) or 1
-    vocabulary = len(own | rest)
-    ratio = {
-        word: math.log((count + 1) / (own_total + vocabulary))
-        - math.log((rest[word] + 1) / (rest_total + vocabulary))
-        for word, count in own.items()
-        if count >= MIN_COUNT
-        and word not in _DETERMINERS
-        and after_determiner[word] >= NOUN_AFTER_DETERMINER * count
-    }
-    return sorted(ratio, key=lambda w: (-ratio[w], w))[:top]
+    return most_over_used(
+        own,
+        rest,
+        top,
+        lambda word, count: (
+            count >= MIN_COUNT
+            and word not in _DETERMINERS
+            and after_determiner[word] >= NOUN_AFTER_DETERMINER * count
+        ),
+    )
 
 
 def llm_typography(text: str) -> str:

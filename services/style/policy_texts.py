@@ -1,18 +1,18 @@
 """The policy's own stories as a contrast class of the style profiles (`STYLE_POLICY_TEXTS`).
 
 Books tell an author from other authors; a GRPO policy is rewarded on what *it* writes, which
-is neither. Measured before this class existed: 19% of the base policy's stories for
-Twain-topic prompts scored above 0.5 against the Twain profile. The stories (`stylegrpo data
-policy-samples`, or any completions file with `completion` or `text` and `prompt`) are cut into
-windows like scored texts, and each window is grouped by its prompt: the held-out fits behind
-calibration and stacking hold out whole prompts, so no fit scores a story whose prompt it
-trained on.
+is neither. Measured before this class existed: 11-17% of the base policy's stories for
+held-out Twain-topic prompts scored above 0.5 against the Twain profile (`stylegrpo
+eval-authorship --policy-texts ... --no-policy-negatives`, three held-out draws). The stories
+(`stylegrpo data policy-samples`, or any completions file with `completion` or `text` and
+`prompt`) are cut into windows like scored texts, and each window is grouped by its prompt: the
+held-out fits behind calibration and stacking hold out whole prompts, so no fit scores a story
+whose prompt it trained on.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from services.style.corpus import SampledWindow
 from services.style.typography import normalised_text
 from services.style.windows import Tokenizer, split_windows
 from shared.author_names import blank_names
+from shared.json_lines import json_lines
 
 POLICY_AUTHOR = "policy-samples"
 
@@ -37,13 +38,7 @@ def read_policy_texts(paths: list[Path]) -> list[PolicyText]:
     """Every record of the JSONL files: its `completion` (or `text`) and its `prompt`."""
     texts = []
     for path in paths:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not a JSON line ({exc})") from None
+        for number, record in json_lines(path):
             text = (
                 record.get("completion", record.get("text")) if isinstance(record, dict) else None
             )

@@ -22,7 +22,7 @@ from services.style.authorship_anchor import AuthorshipAnchor, ClassifierSamplin
 from services.style.batcher import EncodeBatcher
 from services.style.corpus import find_books, negative_sources
 from services.style.encoder import WindowEncoder
-from services.style.guards import TextGuards
+from services.style.guards import GuardReport, TextGuards
 from services.style.policy_texts import POLICY_AUTHOR, policy_windows, read_policy_texts
 from services.style.profile_cache import load_corpus_embeddings
 from services.style.profiles import ProfileSet, build_profiles, unit
@@ -229,20 +229,13 @@ class StyleScorer:
             raise RuntimeError("StyleScorer.score called before load()")
         target = self._target(request)
         settings = self._settings
-        normalised = self._normalised(self._blanked(request.texts))
+        normalised, windowed = await asyncio.to_thread(self._prepare, request.texts)
         texts = [n.text for n in normalised]
-        windowed = await asyncio.to_thread(self._split_all, texts)
         rows = row_ranges(windowed)
-        assert self._guards is not None
         # The guards and the n-gram classifier need no embeddings: they run while the encoder
         # works, so their CPU time hides behind it.
         guards = asyncio.ensure_future(
-            asyncio.to_thread(
-                self._guards.reports,
-                self._typeset(request.texts),
-                None if request.references is None else self._typeset(request.references),
-                target,
-            )
+            asyncio.to_thread(self._guard_reports, request.texts, request.references, target)
         )
         anchor = self._anchor if request.references is None else None
         decisions = (
@@ -317,8 +310,8 @@ class StyleScorer:
                 classifier = await decisions
                 window_scores = self._anchor.calibrations[target].apply(similarity, classifier)
         else:
-            reference_texts = self._typeset(self._blanked(request.references))
-            references = await asyncio.to_thread(self._split_all, reference_texts)
+            prepared, references = await asyncio.to_thread(self._prepare, request.references)
+            reference_texts = [n.text for n in prepared]
             empty = [i for i, r in enumerate(references) if not r.windows]
             if empty:
                 raise InvalidInputError(f"references[{empty[0]}] is empty: nothing to compare with")
@@ -336,11 +329,24 @@ class StyleScorer:
             window_scores = profiles.reference_calibration.apply(similarity)
         return similarity, tempered(window_scores, self._settings.score_temperature), classifier
 
-    def _normalised(self, texts: list[str]) -> list[NormalisedText]:
-        """The texts in the house typography (as they are with it off), with offsets back."""
+    def _prepare(self, texts: list[str]) -> tuple[list[NormalisedText], list[WindowedText]]:
+        """The texts as they are scored (names blanked, in the house typography, with offsets
+        back to the texts as sent) and their windows; run off the event loop."""
+        blanked = self._blanked(texts)
         if self._settings.normalise_typography:
-            return [normalise(t) for t in texts]
-        return [NormalisedText(t, list(range(len(t) + 1))) for t in texts]
+            normalised = [normalise(t) for t in blanked]
+        else:
+            normalised = [NormalisedText(t, list(range(len(t) + 1))) for t in blanked]
+        return normalised, self._split_all([n.text for n in normalised])
+
+    def _guard_reports(
+        self, texts: list[str], references: list[str] | None, target: str
+    ) -> list[GuardReport]:
+        """The guards' reports on the texts (and references) in the house typography."""
+        assert self._guards is not None
+        return self._guards.reports(
+            self._typeset(texts), None if references is None else self._typeset(references), target
+        )
 
     def _typeset(self, texts: list[str]) -> list[str]:
         """The texts in the house typography, when it is on."""

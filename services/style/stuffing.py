@@ -22,7 +22,7 @@ import math
 import random
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 # Words as the classifier's word features see them: apostrophes inside words kept.
 _WORD = re.compile(r"\b\w[\w']*\b")
@@ -61,12 +61,24 @@ def distinctive_words(
         counts = own if name == author else rest
         for text in texts:
             counts.update(w.lower() for w in _WORD.findall(text))
+    return most_over_used(own, rest, top, lambda word, count: count >= min_count)
+
+
+def most_over_used(
+    own: Counter[str], rest: Counter[str], top: int, eligible: Callable[[str, int], bool]
+) -> list[str]:
+    """The `top` eligible words of `own` by smoothed log-odds of their rate in `own` against
+    their rate in `rest` (add-one, over the joint vocabulary); ties by the word.
+
+    >>> most_over_used(Counter(a=3, b=1, c=2), Counter(b=5, c=1), 2, lambda w, n: True)
+    ['a', 'c']
+    """
     own_total, rest_total = sum(own.values()), sum(rest.values())
     vocabulary = len(own | rest)
     ratio = {
         word: math.log((count + 1) / (own_total + vocabulary))
         - math.log((rest[word] + 1) / (rest_total + vocabulary))
         for word, count in own.items()
-        if count >= min_count
+        if eligible(word, count)
     }
     return sorted(ratio, key=lambda w: (-ratio[w], w))[:top]

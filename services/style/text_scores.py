@@ -21,16 +21,17 @@ def score_text(
     """A text's score from its windows' scores, and each window's details with its span in
     the text as sent."""
     weights = np.array([w.tokens for w in split.windows], dtype=np.float64)
+    spans = [text.original_span(w.start, w.end) for w in split.windows]
     windows = [
         WindowScore(
-            start=text.original_span(w.start, w.end)[0],
-            end=text.original_span(w.start, w.end)[1],
+            start=start,
+            end=end,
             tokens=w.tokens,
             similarity=float(similarity[i]),
             classifier=None if classifier is None else float(classifier[i]),
             score=float(window_scores[i]),
         )
-        for i, w in enumerate(split.windows)
+        for i, (w, (start, end)) in enumerate(zip(split.windows, spans, strict=True))
     ]
     return weighted_geometric_mean(window_scores, weights), windows
 

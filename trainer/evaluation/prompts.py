@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shared.json_lines import json_lines
 from trainer.rewards import prompt_text
 
 
@@ -41,13 +42,7 @@ def load_prompt_rows(path: Path, split: str = "test") -> list[PromptRow]:
             f"written by `stylegrpo data build-grpo-prompts` (it holds {split}.jsonl)"
         )
     rows = []
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{file}:{number}: not a JSON line ({exc})") from None
+    for number, record in json_lines(file):
         prompt = record.pop("prompt", None) if isinstance(record, dict) else None
         if isinstance(prompt, str):
             prompt = [{"role": "user", "content": prompt}]

@@ -183,5 +183,10 @@ class CompletenessDetails(BaseModel):
     formula: str = Field(description="`band` or `v1`.")
     base: float = Field(description="The formula's score, before the rules.")
     end_marker_found: bool = Field(description="Whether the last non-blank line is the marker.")
+    loose_ending_found: bool = Field(
+        default=False,
+        description="Whether the last non-blank line is the marker but for case and punctuation "
+        "(`band` credits it COMPLETENESS_LOOSE_ENDING_CREDIT).",
+    )
     rules: dict[str, RuleResult] = Field(description="`truncation`, `repetition`, ...")
     score: float = Field(description="base x prod(1 - weight x penalty), in [0, 1].")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 PLOTS = (
@@ -48,7 +49,23 @@ TEMPLATE = (
 )
 
 
-def plot_prompts(author: str, words: int) -> list[dict[str, Any]]:
+def plot_split(test_plots: int, seed: int = 0) -> dict[str, list[str]]:
+    """The plots shuffled by `seed`, the first `test_plots` held out: `{"train": .., "test": ..}`.
+
+    >>> split = plot_split(12)
+    >>> len(split["train"]), len(split["test"]), set(split["train"]) & set(split["test"])
+    (24, 12, set())
+    """
+    if not 0 < test_plots < len(PLOTS):
+        raise ValueError(f"test_plots must be between 1 and {len(PLOTS) - 1}, got {test_plots}")
+    plots = list(PLOTS)
+    random.Random(seed).shuffle(plots)
+    return {"train": plots[test_plots:], "test": plots[:test_plots]}
+
+
+def plot_prompts(
+    author: str, words: int, plots: tuple[str, ...] | list[str] = PLOTS
+) -> list[dict[str, Any]]:
     """One conversational prompt per plot, as TRL's GRPOTrainer takes them.
 
     >>> plot_prompts("Mark Twain", 1500)[0]["prompt"][0]["content"][:40]
@@ -61,5 +78,5 @@ def plot_prompts(author: str, words: int) -> list[dict[str, Any]]:
             ],
             "plot": p,
         }
-        for p in PLOTS
+        for p in plots
     ]

@@ -40,6 +40,7 @@ class Assessment:
     words: int
     base: float
     end_marker_found: bool
+    loose_ending_found: bool
     rules: dict[str, RuleOutcome]
     score: float
 
@@ -50,6 +51,7 @@ class Assessment:
             formula=self.formula,
             base=self.base,
             end_marker_found=self.end_marker_found,
+            loose_ending_found=self.loose_ending_found,
             rules={
                 name: RuleResult(value=rule.value, weight=rule.weight, penalty=rule.penalty)
                 for name, rule in self.rules.items()
@@ -81,7 +83,9 @@ def assess(text: str, settings: CompletenessSettings) -> Assessment:
     else:
         base = band_base(
             count,
-            marker_last=ending.marker_last,
+            ending_credit=1.0
+            if ending.marker_last
+            else settings.loose_ending_credit * ending.loose_marker_last,
             low=settings.band_low_words,
             high=settings.band_high_words,
             half_life=settings.band_half_life_words,
@@ -107,6 +111,7 @@ def assess(text: str, settings: CompletenessSettings) -> Assessment:
         words=count,
         base=base,
         end_marker_found=ending.marker_last,
+        loose_ending_found=ending.loose_marker_last,
         rules=rules,
         score=combine(base, rules.values()),
     )

@@ -5,10 +5,18 @@
 ('Once upon a time.\\n', 'Hope you liked it!', False)
 >>> split_ending("Once upon a time.\\n  THE END.  \\n\\n", "THE END.").marker_last
 True
+
+A last line that is the marker but for case, spacing and punctuation ("The End.", "**the end**")
+is a loose ending: the story ends, without the exact line the task asked for.
+
+>>> loose = split_ending("Once upon a time.\\n\\n*The End*", "THE END.")
+>>> loose.body, loose.marker_last, loose.loose_marker_last
+('Once upon a time.\\n\\n', False, True)
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -22,6 +30,8 @@ class Ending:
     """The text after the first marker line, other marker lines dropped: junk."""
     marker_last: bool
     """Whether the last non-blank line is the marker."""
+    loose_marker_last: bool = False
+    """Whether the last non-blank line is the marker but for case, spacing and punctuation."""
 
 
 def split_ending(text: str, marker: str) -> Ending:
@@ -30,6 +40,10 @@ def split_ending(text: str, marker: str) -> Ending:
     marker_last = stripped[stripped.rfind("\n") + 1 :].strip() == marker
     line = _first_marker_line(text, marker)
     if line is None:
+        last_line = stripped.rfind("\n") + 1
+        if not marker_last and _letters(stripped[last_line:]) == _letters(marker):
+            return Ending(body=text[:last_line], after_marker="", marker_last=False,
+                          loose_marker_last=True)  # fmt: skip
         return Ending(body=text, after_marker="", marker_last=marker_last)
     start, end = line
     tail = text[end:]
@@ -49,3 +63,8 @@ def _first_marker_line(text: str, marker: str) -> tuple[int, int] | None:
             return start, end
         found = text.find(marker, found + len(marker))
     return None
+
+
+def _letters(line: str) -> str:
+    """A line's words in lower case, punctuation and spacing dropped."""
+    return " ".join(re.findall(r"[^\W_]+", line.lower()))

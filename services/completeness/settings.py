@@ -34,6 +34,12 @@ class CompletenessSettings(ServiceSettings):
     end_marker: str = Field(
         default="THE END.", min_length=1, description="The last line of a finished story."
     )
+    loose_ending_credit: RuleWeight = Field(
+        default=0.0,
+        description="`band`: share of the score a loose ending earns, a last line that is the "
+        'marker but for case and punctuation ("The End"); 0 = only the marker counts. Some '
+        "credit gives a policy that never writes the exact marker a graded path towards it.",
+    )
     truncation_weight: RuleWeight = Field(
         default=0.5, description="Weight of a last sentence without terminal punctuation."
     )

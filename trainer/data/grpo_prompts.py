@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.files import replaced_folder
-from trainer.prompts import PLOTS, TEMPLATE
+from trainer.prompts import TEMPLATE, plot_split
 
 
 def build_grpo_prompts(
@@ -35,14 +35,10 @@ def build_grpo_prompts(
     if not texts:
         authors = sorted(set(chunks["author"]))
         raise ValueError(f"no chunks by {author!r} in {chunks_dir}; authors there: {authors}")
-    if not 0 < test_plots < len(PLOTS):
-        raise ValueError(f"test_plots must be between 1 and {len(PLOTS) - 1}")
+    plots = plot_split(test_plots, seed)
     rng = random.Random(seed)
-    plots = list(PLOTS)
-    rng.shuffle(plots)
     splits: dict[str, list[dict[str, Any]]] = {"test": [], "train": []}
-    for i, plot in enumerate(plots):
-        split = "test" if i < test_plots else "train"
+    for split, plot in [(name, plot) for name in ("test", "train") for plot in plots[name]]:
         text = TEMPLATE.format(plot=plot, author=author_name, words=story_words)
         for sample in rng.sample(texts, min(chunks_per_plot, len(texts))):
             splits[split].append(

@@ -29,7 +29,15 @@ def test_details_hold_every_measure_of_each_text(band_url: str, score: Any, stor
     assert body["service"] == "completeness" and body["model"] == "rules:band-v1"
     assert body["scores"] == [1.0, 0.25]
     first, second = (CompletenessDetails.model_validate(d) for d in body["details"])
-    fields = {"words", "formula", "base", "end_marker_found", "rules", "score"}
+    fields = {
+        "words",
+        "formula",
+        "base",
+        "end_marker_found",
+        "loose_ending_found",
+        "rules",
+        "score",
+    }
     assert set(body["details"][0]) == set(CompletenessDetails.model_fields) == fields
     assert list(first.rules) == ["truncation", "repetition", "trailing_junk"]
     assert (first.words, first.base, first.end_marker_found, first.score) == (1400, 1.0, True, 1.0)

@@ -78,6 +78,21 @@ def test_band_without_the_end_marker_line_is_zero(
     assert details["base"] == 0.0 and details["score"] == 0.0
 
 
+@pytest.mark.parametrize("ending", ["\nThe End.", "\n**the end**", "\nTHE END", "\nThe End!"])
+def test_a_loose_ending_earns_its_configured_share(
+    serve_completeness: Any, details_of: Any, story: Any, ending: str
+) -> None:
+    url = serve_completeness(loose_ending_credit=0.3)
+    details = details_of(url, story(1400, marker=None) + ending)
+    assert details["end_marker_found"] is False and details["loose_ending_found"] is True
+    assert details["words"] == 1400  # the loose ending line is not a word of the story
+    assert details["base"] == pytest.approx(0.3, rel=1e-12)
+    exact = details_of(url, story(1400))
+    assert exact["base"] == 1.0 and exact["loose_ending_found"] is False
+    # An ending inside the last sentence's line is no ending line at all.
+    assert details_of(url, story(1400, marker=None) + " The End.")["base"] == 0.0
+
+
 def test_band_allows_whitespace_around_the_marker_line(
     band_url: str, details_of: Any, story: Any
 ) -> None:

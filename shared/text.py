@@ -1,4 +1,5 @@
-"""Text measures shared by the rewards: what counts as a word, sentence ends, repetition.
+"""Text measures shared by the rewards and the evaluation: what counts as a word, sentence ends,
+repetition, variety.
 
 A word is a run of letters or digits (any script), joined across single inner apostrophes
 or hyphens, so contractions and compounds count once and punctuation never counts:
@@ -11,6 +12,7 @@ or hyphens, so contractions and compounds count once and punctuation never count
 
 from __future__ import annotations
 
+import math
 import re
 
 # `[^\W_]` is `\w` without the underscore, so `_emphasis_` counts as one word; the
@@ -41,6 +43,23 @@ def repetition_ratio(tokens: list[str], n: int = 4) -> float:
     total = len(tokens) - n + 1
     if total <= 0:
         return 0.0
+    return (total - _distinct_ngrams(tokens, n)) / total
+
+
+def distinct_ngram_fraction(tokens: list[str], n: int = 2) -> float:
+    """Unique n-grams of `tokens` (exact words, in order) over all of them; NaN with none.
+
+    >>> distinct_ngram_fraction(words("the cat sat on the cat"))
+    0.8
+    >>> distinct_ngram_fraction(["alone"])
+    nan
+    """
+    total = len(tokens) - n + 1
+    if total <= 0:
+        return math.nan
+    return _distinct_ngrams(tokens, n) / total
+
+
+def _distinct_ngrams(tokens: list[str], n: int) -> int:
     # Each shifted copy is one word shorter; zip stops at the last whole n-gram.
-    distinct = len(set(zip(*(tokens[i:] for i in range(n)), strict=False)))
-    return (total - distinct) / total
+    return len(set(zip(*(tokens[i:] for i in range(n)), strict=False)))

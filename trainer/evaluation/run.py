@@ -17,16 +17,23 @@ from typing import Any
 from shared.files import replaced_folder
 from trainer.evaluation.completions import COMPLETIONS_FILE, CompletionsStore
 from trainer.evaluation.generation import Generator, SamplingSettings, build_generator
+from trainer.evaluation.intervals import CONFIDENCE, RESAMPLES, shares_prompts
 from trainer.evaluation.plots import plot_measures
 from trainer.evaluation.prompts import load_prompt_rows, prompts_fingerprint
 from trainer.evaluation.scoring import check_services, score_completions
-from trainer.evaluation.table import DESCRIPTIONS, markdown_table, summarize, write_csv
+from trainer.evaluation.table import (
+    DESCRIPTIONS,
+    EXCLUDES_ZERO,
+    markdown_table,
+    summarize,
+    write_csv,
+)
 from trainer.reward_config import RewardSpec
 from trainer.stylometry import StylometryProfile
 
 RESULTS_FOLDER = "results"
 # Measures that are scores or shares in 0..1 (the rewards' names are added per run).
-UNIT_INTERVAL = {"total", "stylometry", "truncated"}
+UNIT_INTERVAL = {"total", "stylometry", "distinct_2", "truncated"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
         "total",
         "stylometry",
         "stylometry_delta",
+        "distinct_2",
         "words",
         "truncated",
     ]
@@ -103,7 +111,7 @@ def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
             scores, measures, staging, unit_interval=UNIT_INTERVAL | {r.name for r in setup.rewards}
         )
         (staging / "results.md").write_text(
-            _page(models, setup, len(rows), table, list(plots)), encoding="utf-8"
+            _page(models, setup, len(rows), table, list(plots), scores), encoding="utf-8"
         )
     return setup.out / RESULTS_FOLDER
 
@@ -125,6 +133,7 @@ def _page(
     rows: int,
     table: list[dict[str, Any]],
     plotted: list[str],
+    scores: dict[str, list[dict[str, Any]]],
 ) -> str:
     names = [m.name for m in models]
     lines = ["# Evaluation", ""]
@@ -138,6 +147,18 @@ def _page(
         markdown_table(table, names),
         "",
     ]
+    if len(names) == 2:
+        resampled = (
+            "the prompt rows, each with both models' completions (paired)"
+            if shares_prompts(scores[names[0]], scores[names[1]])
+            else "each model's completions independently (unpaired)"
+        )
+        lines += [
+            f"{names[1]} - {names[0]}: difference of means [{CONFIDENCE:.0%} percentile "
+            f"bootstrap interval, {RESAMPLES} resamples of {resampled}]; {EXCLUDES_ZERO} where "
+            "the interval leaves out 0.",
+            "",
+        ]
     weights = ", ".join(f"{r.name} {r.weight:g}" for r in setup.rewards)
     for row in table:
         described = DESCRIPTIONS.get(row["metric"], "")

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from shared.client import RewardClient, RewardServiceError
-from shared.text import words
+from shared.text import distinct_ngram_fraction, words
 from trainer.evaluation.prompts import PromptRow
 from trainer.reward_config import RewardSpec
 from trainer.stylometry import StylometryProfile
@@ -55,13 +55,15 @@ def score_completions(
     rows: list[PromptRow],
     stylometry: StylometryProfile,
 ) -> list[dict[str, Any]]:
-    """Per completion: each reward, their weighted `total`, stylometry, Delta and words."""
+    """Per completion: each reward, their weighted `total`, stylometry, Delta, distinct
+    bigrams and words."""
     texts = [c["completion"] for c in completions]
     rewards = asyncio.run(_score_rewards(specs, completions, rows))
     measured = stylometry.measure(texts)
     scored: list[dict[str, Any]] = []
     for i, completion in enumerate(completions):
         values: dict[str, float] = {spec.name: rewards[spec.name][i] for spec in specs}
+        tokens = words(texts[i])
         scored.append(
             {
                 "row": completion["row"],
@@ -70,7 +72,8 @@ def score_completions(
                 "total": sum(spec.weight * values[spec.name] for spec in specs),
                 "stylometry": measured[i].closeness,
                 "stylometry_delta": measured[i].delta,
-                "words": len(words(texts[i])),
+                "distinct_2": distinct_ngram_fraction([w.lower() for w in tokens]),
+                "words": len(tokens),
                 "truncated": completion["truncated"],
             }
         )

@@ -1,5 +1,6 @@
 """The results table: mean and standard deviation of every measure per model, side by side,
-with the second model's difference from the first; as CSV and as Markdown."""
+with the second model's difference from the first and its 95% bootstrap interval; as CSV and
+as Markdown."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from trainer.evaluation.intervals import difference_interval
+
 # What each measure is, for the Markdown legend; rewards come first, in the run's order.
 DESCRIPTIONS = {
     "style": "style service, 0..1 (the training's style reward)",
@@ -20,15 +23,20 @@ DESCRIPTIONS = {
     "stylometry": "function-word Delta, 0..1, above 0.5 = nearer the author than any other "
     "(never a reward)",
     "stylometry_delta": "cosine Delta to the author's profile, 0..2, lower is nearer",
+    "distinct_2": "distinct word bigrams (lowercased) over all bigrams of a completion, 0..1, "
+    "lower is more repetitive",
     "words": "length in words",
     "truncated": "share of completions cut by the token limit",
 }
+# Marks a difference whose interval leaves out 0 in the Markdown table.
+EXCLUDES_ZERO = "*"
 
 
 def summarize(
     scores: Mapping[str, Sequence[Mapping[str, Any]]], measures: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """One row per measure: `NAME_mean`, `NAME_std`, `NAME_n` per model, then `difference`.
+    """One row per measure: `NAME_mean`, `NAME_std`, `NAME_n` per model; with two models, then
+    `difference` (second minus first) and its 95% interval, `difference_low` to `_high`.
 
     NaN values (a measure that does not apply to a text) are left out of mean, std and n.
 
@@ -47,7 +55,11 @@ def summarize(
             row[f"{name}_std"] = float(values.std()) if values.size else math.nan
             row[f"{name}_n"] = int(values.size)
         if len(names) == 2:
+            first, second = (scores[name] for name in names)
             row["difference"] = row[f"{names[1]}_mean"] - row[f"{names[0]}_mean"]
+            row["difference_low"], row["difference_high"] = difference_interval(
+                first, second, measure
+            )
         table.append(row)
     return table
 
@@ -61,7 +73,8 @@ def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> str:
-    """The summary as a Markdown table: `mean ± std (n)` per model, then the difference.
+    """The summary as a Markdown table: `mean ± std (n)` per model, then the difference with
+    its interval, starred (`EXCLUDES_ZERO`) where the interval leaves out 0.
 
     >>> print(markdown_table(summarize({"a": [{"x": 0.25}]}, ["x"]), ["a"]))
     | metric | a |
@@ -77,6 +90,25 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> s
             mean, std, n = row[f"{name}_mean"], row[f"{name}_std"], row[f"{name}_n"]
             cells.append(f"{mean:.{digits}f} ± {std:.{digits}f} (n={n})")
         if len(names) == 2:
-            cells.append(f"{row['difference']:+.{digits}f}")
+            cells.append(difference_cell(row, digits))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def difference_cell(row: Mapping[str, Any], digits: int = 3) -> str:
+    """`+0.300 [+0.250, +0.350] *`: the difference, its interval, and a star when the interval
+    leaves out 0; the difference alone where there is no interval.
+
+    >>> difference_cell({"difference": 0.3, "difference_low": 0.25, "difference_high": 0.35})
+    '+0.300 [+0.250, +0.350] *'
+    >>> difference_cell({"difference": 0.1, "difference_low": -0.05, "difference_high": 0.2})
+    '+0.100 [-0.050, +0.200]'
+    >>> difference_cell({"difference": 0.1, "difference_low": math.nan, "difference_high": 0.2})
+    '+0.100'
+    """
+    difference, low, high = row["difference"], row["difference_low"], row["difference_high"]
+    cell = f"{difference:+.{digits}f}"
+    if math.isnan(low) or math.isnan(high):
+        return cell
+    cell += f" [{low:+.{digits}f}, {high:+.{digits}f}]"
+    return cell + f" {EXCLUDES_ZERO}" if low > 0 or high < 0 else cell

@@ -20,8 +20,11 @@ from trainer.reward_config import default_rewards
 
 pytestmark = pytest.mark.slow
 
-SCORES_IN_0_1 = ("style", "content", "completeness", "total", "stylometry")
-MEASURES = [*SCORES_IN_0_1, "stylometry_delta", "words", "truncated"]
+SCORES_IN_0_1 = ("style", "content", "completeness", "total", "stylometry", "distinct_2")
+MEASURES = [
+    "style", "content", "completeness", "total", "stylometry", "stylometry_delta", "distinct_2",
+    "words", "truncated",
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -125,12 +128,14 @@ def test_two_models_side_by_side_with_their_difference(
     assert list(summary) == MEASURES
     assert list(summary["style"]) == [
         "metric", "greedy_mean", "greedy_std", "greedy_n", "hot_mean", "hot_std", "hot_n",
-        "difference",
+        "difference", "difference_low", "difference_high",
     ]  # fmt: skip
     for row in summary.values():
         assert row["greedy_n"] == row["hot_n"] == "2"
         difference = float(row["hot_mean"]) - float(row["greedy_mean"])
         assert float(row["difference"]) == pytest.approx(difference)
+        low, high = float(row["difference_low"]), float(row["difference_high"])
+        assert low <= difference + 1e-9 and difference - 1e-9 <= high
     for measure in SCORES_IN_0_1:
         for name in ("greedy", "hot"):
             assert 0.0 <= float(summary[measure][f"{name}_mean"]) <= 1.0
@@ -145,4 +150,6 @@ def test_two_models_side_by_side_with_their_difference(
     assert texts["greedy"] != texts["hot"]
     page = (results / "results.md").read_text(encoding="utf-8")
     assert "| metric | greedy | hot | hot - greedy |" in page
+    assert "percentile bootstrap interval, 2000 resamples of the prompt rows" in page
+    assert "(paired)" in page
     assert_png(results / "style.png")

@@ -1,9 +1,11 @@
-"""The evaluation's fast parts: prompt loading, the resumable completions file, the CLI's errors."""
+"""The evaluation's fast parts: prompt loading, the resumable completions file, the measures
+that need no service, the CLI's errors."""
 
 from __future__ import annotations
 
 import doctest
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,12 +14,14 @@ from typer.testing import CliRunner
 
 from services.launcher import free_port
 from shared.cli import app
-from trainer.evaluation import commands, generation, prompts, table
+from trainer.evaluation import commands, generation, intervals, prompts, table
 from trainer.evaluation.completions import COMPLETIONS_FILE, CompletionsStore
 from trainer.evaluation.generation import Completion, Job, SamplingSettings
 from trainer.evaluation.prompts import PromptRow, load_prompt_rows
 from trainer.evaluation.run import EvaluationSetup, ModelToEvaluate, evaluate
+from trainer.evaluation.scoring import score_completions
 from trainer.reward_config import default_rewards
+from trainer.stylometry import StylometryProfile
 
 
 class RecordingGenerator:
@@ -42,7 +46,7 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize("module", [commands, generation, prompts, table])
+@pytest.mark.parametrize("module", [commands, generation, intervals, prompts, table])
 def test_doctests_pass(module: object) -> None:
     assert doctest.testmod(module).failed == 0  # type: ignore[arg-type]
 
@@ -76,6 +80,25 @@ def test_the_store_refuses_completions_generated_differently(tmp_path: Path) -> 
     )
     with pytest.raises(ValueError, match=r"generated differently \(model: 'a' -> 'b'\)"):
         CompletionsStore(tmp_path / COMPLETIONS_FILE, {"model": "b", "seed": 0})
+
+
+def test_completions_are_measured_for_distinct_bigrams_and_words() -> None:
+    profile = StylometryProfile.from_texts(
+        {"ann": ["the captain and the mate sat upon the deck " * 30], "bo": ["a boat " * 200]},
+        "ann",
+        top_words=5,
+        segment_words=40,
+    )
+    texts = ["The cat sat on the cat.", "Alone.", ""]
+    completions = [
+        {"row": i, "sample": 0, "completion": text, "truncated": False}
+        for i, text in enumerate(texts)
+    ]
+    rows = [PromptRow(messages=[{"role": "user", "content": "Tell."}], columns={})] * 3
+    scored = score_completions([], completions, rows, profile)
+    assert [s["words"] for s in scored] == [6, 1, 0]
+    assert scored[0]["distinct_2"] == 0.8  # "the cat" twice among five bigrams
+    assert math.isnan(scored[1]["distinct_2"]) and math.isnan(scored[2]["distinct_2"])
 
 
 def test_prompt_files_are_checked(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 CORPUS ?= ../shared/corpus
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: venv demo test test-fast lint bench clean
+.PHONY: venv demo learn test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --corpus $(CORPUS)
+
+# GRPO on 2 CPU cores (~45 min), then the base and trained model on held-out plots.
+learn: $(STAMP)
+	$(BIN)/python scripts/learn.py --corpus $(CORPUS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

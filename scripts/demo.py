@@ -132,7 +132,13 @@ def run_grpo(urls: dict[str, str], steps: int, run_dir: Path) -> None:
         "--rewards.1.url", urls["judge"], "--rewards.2.url", urls["completeness"],
     ]  # fmt: skip
     config = load_config(ROOT / "configs" / "grpo_cpu_smoke.yaml", overrides)
-    print(f"GRPO: {steps} steps of {config.model} on CPU (run directory {run_dir}) ...")
+    print(
+        f"GRPO: {steps} steps of {config.model} on CPU (run directory {run_dir}). These steps "
+        "show the plumbing - generation, three rewards over HTTP, an update, a checkpoint - not "
+        "learning: a few steps' mean reward is noise. `make learn` is the run that learns, and "
+        "the README's 'Does it learn?' has its last measured table.",
+        flush=True,
+    )
     final = train(config)
     steps_seen: dict[int, list[float]] = {}
     for line in (run_dir / COMPLETIONS_LOG).read_text(encoding="utf-8").splitlines():

@@ -1,0 +1,86 @@
+"""The learning recipe for 2 CPU cores (`make learn`, scripts/learn.py): its held-out prompts,
+its sampling, the services' settings for ~200-word stories, and its reward curve.
+
+SmolLM2-135M-Instruct learns Mark Twain's voice by GRPO (`configs/grpo_learn_cpu.yaml`) on the
+built-in plots less 12 held out; the style service learns the base model's stories for the
+training plots as a contrast class; `stylegrpo eval` then compares the base and the trained
+model on the held-out plots with the same sampling and seeds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from trainer.config import RunConfig
+from trainer.evaluation.generation import SamplingSettings
+from trainer.completions_log import COMPLETIONS_LOG
+from trainer.prompts import plot_prompts, plot_split
+
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "grpo_learn_cpu.yaml"
+TEST_PLOTS = 12
+# The band the completeness service rewards in full: the prompts ask for `story_words` (200).
+BAND_WORDS = (150, 250)
+BAND_HALF_LIFE_WORDS = 100
+LOOSE_ENDING_CREDIT = 0.3
+SERVICES = {"style": "style", "content": "judge", "completeness": "completeness"}
+
+
+def write_prompts(folder: Path, config: RunConfig) -> Path:
+    """`train.jsonl` and `test.jsonl` of the plot prompts, split by plot; the train file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, plots in plot_split(TEST_PLOTS).items():
+        rows = plot_prompts(config.author, config.story_words, plots)
+        lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        staged = folder / f".{split}.jsonl.tmp"
+        staged.write_text(lines, encoding="utf-8")
+        staged.replace(folder / f"{split}.jsonl")
+    return folder / "train.jsonl"
+
+
+def grpo_sampling(config: RunConfig) -> SamplingSettings:
+    """GRPO's sampling, so that samples and evaluation see the stories training sees."""
+    grpo = config.grpo
+    return SamplingSettings(
+        max_new_tokens=int(grpo["max_completion_length"]),
+        temperature=float(grpo["temperature"]),
+        top_p=float(grpo["top_p"]),
+        top_k=int(grpo["top_k"]),
+        min_p=float(grpo["min_p"]),
+        repetition_penalty=float(grpo["repetition_penalty"]),
+    )
+
+
+def service_env(corpus: Path, policy_texts: Path, style_temperature: float) -> dict[str, str]:
+    """The services' settings: the corpus, the policy's stories, the story band.
+
+    >>> env = service_env(Path("corpus"), Path("samples.jsonl"), 2.0)
+    >>> env["COMPLETENESS_BAND_LOW_WORDS"], env["STYLE_POLICY_TEXTS"]
+    ('150', 'samples.jsonl')
+    """
+    low, high = BAND_WORDS
+    env = {
+        "STYLE_BOOKS_DIR": str(corpus / "books"),
+        "STYLE_POLICY_TEXTS": str(policy_texts),
+        "STYLE_SCORE_TEMPERATURE": str(style_temperature),
+        "COMPLETENESS_BAND_LOW_WORDS": str(low),
+        "COMPLETENESS_BAND_HIGH_WORDS": str(high),
+        "COMPLETENESS_BAND_HALF_LIFE_WORDS": str(BAND_HALF_LIFE_WORDS),
+        "COMPLETENESS_LOOSE_ENDING_CREDIT": str(LOOSE_ENDING_CREDIT),
+    }
+    negatives = corpus / "llm-generic-paragraphs.jsonl"
+    if negatives.is_file():
+        env["STYLE_NEGATIVE_TEXTS"] = str(negatives)
+    for prefix in ("STYLE", "JUDGE", "COMPLETENESS"):
+        env[f"{prefix}_LOG_LEVEL"] = "warning"
+    return env
+
+
+def reward_curve(config: RunConfig, every: int = 8) -> dict[int, float]:
+    """Mean weighted reward of the completions of each block of `every` steps, by its last step."""
+    blocks: dict[int, list[float]] = {}
+    for line in (config.run_dir / COMPLETIONS_LOG).read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        total = sum(s.weight * (record["rewards"][s.name] or 0.0) for s in config.rewards)
+        blocks.setdefault(-(-record["step"] // every) * every, []).append(total)
+    return {step: sum(values) / len(values) for step, values in sorted(blocks.items())}

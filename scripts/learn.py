@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument(
         "--style-temperature",
         type=float,
-        default=2.0,
+        default=4.0,
         help="STYLE_SCORE_TEMPERATURE: divides each window's log-odds, so that the base "
         "model's stories, all far from the author, still differ in style reward",
     )

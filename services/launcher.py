@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +25,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _end_with_parent() -> None:
+    """In the child, before `exec`: ask Linux for SIGTERM when the parent dies, so that a
+    killed script (Ctrl-C twice, `kill`, the OOM killer) leaves no service behind holding its
+    model's memory."""
+    if sys.platform == "linux":
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 @contextmanager
@@ -49,6 +60,7 @@ def service_process(
             env=child_env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_end_with_parent,  # calls prctl only: safe between fork and exec
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -27,8 +27,10 @@ def test_the_recipe_holds_plots_out_and_samples_as_it_trains(tmp_path: Path) -> 
     sampling = grpo_sampling(config)
     assert sampling.max_new_tokens == config.grpo["max_completion_length"]
     assert sampling.temperature == config.grpo["temperature"]
-    # Every prompt of a step is answered num_generations times: whole groups per batch.
-    assert config.grpo["per_device_train_batch_size"] % config.grpo["num_generations"] == 0
+    # Every prompt of a step is answered num_generations times: whole groups per generation.
+    grpo = config.grpo
+    generated = grpo["per_device_train_batch_size"] * grpo["gradient_accumulation_steps"]
+    assert generated % grpo["num_generations"] == 0 and generated // grpo["num_generations"] >= 2
 
 
 @pytest.mark.slow

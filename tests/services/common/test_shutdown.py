@@ -112,3 +112,33 @@ def test_sigterm_cuts_requests_that_outlast_the_graceful_timeout(tmp_path: Path)
         thread.join(timeout=10)
     [outcome] = result
     assert not (isinstance(outcome, httpx.Response) and outcome.status_code == 200), outcome
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="parent-death signals are Linux's")
+def test_a_launched_service_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from services.launcher import service_process\n"
+        f"with service_process('completeness', {{}}, log_path=Path({str(tmp_path / 'c.log')!r})) "
+        "as (url, child):\n"
+        "    print(child.pid, flush=True)\n"
+        "    time.sleep(120)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.kill()  # SIGKILL: no context manager runs, no cleanup of the parent's own
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child), "the service outlived its killed parent"
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (not gone, not a zombie waiting to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

@@ -22,7 +22,10 @@ TEST_PLOTS = 12
 # The band the completeness service rewards in full: the prompts ask for `story_words` (200).
 BAND_WORDS = (150, 250)
 BAND_HALF_LIFE_WORDS = 100
-LOOSE_ENDING_CREDIT = 0.3
+# None of the base model's stories ends with the `THE END.` line: credit for an ending without
+# it gives the band's length signal something to act on while the policy learns the marker.
+LOOSE_ENDING_CREDIT = 0.5
+UNMARKED_ENDING_CREDIT = 0.25
 SERVICES = {"style": "style", "content": "judge", "completeness": "completeness"}
 
 
@@ -67,6 +70,7 @@ def service_env(corpus: Path, policy_texts: Path, style_temperature: float) -> d
         "COMPLETENESS_BAND_HIGH_WORDS": str(high),
         "COMPLETENESS_BAND_HALF_LIFE_WORDS": str(BAND_HALF_LIFE_WORDS),
         "COMPLETENESS_LOOSE_ENDING_CREDIT": str(LOOSE_ENDING_CREDIT),
+        "COMPLETENESS_UNMARKED_ENDING_CREDIT": str(UNMARKED_ENDING_CREDIT),
     }
     negatives = corpus / "llm-generic-paragraphs.jsonl"
     if negatives.is_file():

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from services.completeness.ending import split_ending
+from services.completeness.ending import Ending, split_ending
 from services.completeness.formulas import band_base, v1_base
 from services.completeness.rules import (
     RuleOutcome,
@@ -68,6 +68,16 @@ def combine(base: float, rules: Iterable[RuleOutcome]) -> float:
     return min(1.0, max(0.0, score))
 
 
+def ending_credit(ending: Ending, settings: CompletenessSettings) -> float:
+    """1 for the end-marker line; else the configured share for a loose marker line, or for a
+    story whose last sentence ends; else 0."""
+    if ending.marker_last:
+        return 1.0
+    if ending.loose_marker_last:
+        return settings.loose_ending_credit
+    return settings.unmarked_ending_credit if ends_sentence(ending.body) else 0.0
+
+
 def assess(text: str, settings: CompletenessSettings) -> Assessment:
     """Score one text by the configured formula and every rule."""
     ending = split_ending(text, settings.end_marker)
@@ -83,9 +93,7 @@ def assess(text: str, settings: CompletenessSettings) -> Assessment:
     else:
         base = band_base(
             count,
-            ending_credit=1.0
-            if ending.marker_last
-            else settings.loose_ending_credit * ending.loose_marker_last,
+            ending_credit=ending_credit(ending, settings),
             low=settings.band_low_words,
             high=settings.band_high_words,
             half_life=settings.band_half_life_words,

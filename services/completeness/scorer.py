@@ -46,6 +46,7 @@ class CompletenessScorer(WithoutProfiles):
             "v1_target_words": s.v1_target_words,
             "end_marker": s.end_marker,
             "loose_ending_credit": s.loose_ending_credit,
+            "unmarked_ending_credit": s.unmarked_ending_credit,
             "weights": {
                 "truncation": s.truncation_weight,
                 "repetition": s.repetition_weight,

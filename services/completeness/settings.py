@@ -40,6 +40,12 @@ class CompletenessSettings(ServiceSettings):
         'marker but for case and punctuation ("The End"); 0 = only the marker counts. Some '
         "credit gives a policy that never writes the exact marker a graded path towards it.",
     )
+    unmarked_ending_credit: RuleWeight = Field(
+        default=0.0,
+        description="`band`: share of the score a story earns that ends a sentence but has no "
+        "end-marker line; 0 = only a marker counts. With some credit the band's length signal "
+        "reaches a policy that has not yet learnt the marker.",
+    )
     truncation_weight: RuleWeight = Field(
         default=0.5, description="Weight of a last sentence without terminal punctuation."
     )

@@ -93,6 +93,17 @@ def test_a_loose_ending_earns_its_configured_share(
     assert details_of(url, story(1400, marker=None) + " The End.")["base"] == 0.0
 
 
+def test_an_unmarked_finished_story_earns_its_configured_share(
+    serve_completeness: Any, details_of: Any, story: Any
+) -> None:
+    url = serve_completeness(unmarked_ending_credit=0.2, loose_ending_credit=0.5)
+    assert details_of(url, story(600, marker=None))["base"] == pytest.approx(0.2 * 0.5)
+    assert details_of(url, story(1400, marker=None))["base"] == pytest.approx(0.2)
+    assert details_of(url, story(1400, marker=None) + "\nThe End")["base"] == pytest.approx(0.5)
+    # Cut mid-sentence: the story did not end, so no credit.
+    assert details_of(url, story(1400, last_stop="", marker=None))["base"] == 0.0
+
+
 def test_band_allows_whitespace_around_the_marker_line(
     band_url: str, details_of: Any, story: Any
 ) -> None:

@@ -23,7 +23,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --corpus $(CORPUS)
 
-# GRPO on 2 CPU cores (~45 min), then the base and trained model on held-out plots.
+# GRPO on 2 CPU cores (~1.5 h with its samples and evaluation), then base vs trained, held out.
 learn: $(STAMP)
 	$(BIN)/python scripts/learn.py --corpus $(CORPUS)
 

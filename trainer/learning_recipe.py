@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from trainer.completions_log import COMPLETIONS_LOG
 from trainer.config import RunConfig
 from trainer.evaluation.generation import SamplingSettings
-from trainer.completions_log import COMPLETIONS_LOG
 from trainer.prompts import plot_prompts, plot_split
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "grpo_learn_cpu.yaml"

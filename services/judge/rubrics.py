@@ -1,4 +1,23 @@
-"""Rubrics as versioned data: the judge's instructions, its score tokens and check effects."""
+"""Rubrics as versioned data: the judge's instructions, its score tokens and check effects.
+
+A check's effect says what a full failure (severity 1) does to the score: `zero` and `minimum`
+leave nothing, `halve` and `factor` multiply it by 0.5 or `value`, `cap` bounds it by `value`.
+A graded check (the ending) at severity s < 1 cuts that much less: the multiplier becomes
+multiplier + (1 - s) x (1 - multiplier), the cap likewise.
+
+Why factors, not zeros, for what a policy gets wrong while learning (a missing end marker, an
+unfinished ending, a name): GRPO learns from the differences within a group of samples of one
+prompt, and a gate that zeroes every sample it hits makes a group of such samples all equal,
+so it teaches nothing; on the base policy's stories none has the end marker, so a zero for it
+flattened every group. A factor of 0.25 keeps the order within the group (a better story
+still scores higher) while a gated story stays far below an ungated one of anything like its
+quality. Zeros stay for what must never pay: meta-commentary and instructions to the judge.
+
+>>> round(CheckEffect(effect="factor", value=0.25).apply(0.8, severity=0.2), 6)
+0.68
+>>> CheckEffect(effect="cap", value=0.3).apply(0.8), CheckEffect(effect="zero").apply(0.8)
+(0.3, 0.0)
+"""
 
 from __future__ import annotations
 
@@ -12,31 +31,34 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 CheckName = Literal[
     "end_marker_missing", "forbidden_names", "meta_commentary", "abrupt_ending", "repetition"
 ]
-Effect = Literal["zero", "minimum", "halve", "cap"]
+Effect = Literal["zero", "minimum", "halve", "factor", "cap"]
+_MULTIPLIERS = {"zero": 0.0, "minimum": 0.0, "halve": 0.5}
 
 
 class CheckEffect(BaseModel):
-    """What a failed check does to the score: zero it, force the minimum, halve it, or cap it."""
+    """What a failed check does to the score: zero it, force the minimum, halve it, multiply it
+    by a factor, or cap it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     effect: Effect
-    value: float | None = Field(default=None, ge=0, le=1, description="The cap, for `cap`.")
+    value: float | None = Field(
+        default=None, ge=0, le=1, description="The factor, for `factor`; the cap, for `cap`."
+    )
 
     @model_validator(mode="after")
-    def _cap_has_value(self) -> CheckEffect:
-        if (self.effect == "cap") != (self.value is not None):
-            raise ValueError("`value` is required for `cap` and only for `cap`")
+    def _value_when_needed(self) -> CheckEffect:
+        if (self.effect in ("factor", "cap")) != (self.value is not None):
+            raise ValueError("`value` is required for `factor` and `cap` and only for them")
         return self
 
-    def apply(self, score: float) -> float:
-        """The score after this effect."""
-        if self.effect in ("zero", "minimum"):
-            return 0.0
-        if self.effect == "halve":
-            return score / 2
-        assert self.value is not None
-        return min(score, self.value)
+    def apply(self, score: float, severity: float = 1.0) -> float:
+        """The score after this effect, for a failure of `severity` in (0, 1]."""
+        if self.effect == "cap":
+            assert self.value is not None
+            return min(score, self.value + (1 - severity) * (1 - self.value))
+        full = self.value if self.value is not None else _MULTIPLIERS[self.effect]
+        return score * (full + (1 - severity) * (1 - full))
 
 
 class Rubric(BaseModel):

@@ -51,6 +51,7 @@ class JudgeScorer(WithoutProfiles):
             end_marker=settings.end_marker,
             forbidden_names=settings.forbidden_names,
             repetition_threshold=settings.repetition_threshold,
+            telltale_words=settings.telltale_words,
         )
         self._cache: ResultCache[Judgement] = ResultCache(settings.cache_size)
         self._fluency: Calibration | None = None
@@ -166,22 +167,31 @@ class JudgeScorer(WithoutProfiles):
             else float(self._fluency.apply(np.array([judgement.story_logprob]))[0])
         )
         weights = self._settings.rubric_weight + self._settings.fluency_weight
-        score = (
+        ungated = (
             self._settings.rubric_weight * judgement.rubric_score
             + self._settings.fluency_weight * fluency
         ) / weights
-        applied = {}
-        for name in checks.failed:
+        score, gates = ungated, {}
+        for name, found in checks.failed.items():
             effect = self._rubric.checks.get(name)  # type: ignore[call-overload]
             if effect is not None:
-                score = effect.apply(score)
-                applied[name] = effect.effect
+                before, severity = score, checks.severity[name]
+                score = effect.apply(score, severity)
+                # The share of the score this gate kept (1.0 when there was nothing to cut).
+                kept = score / before if before > 0 else 1.0
+                gates[name] = {
+                    "found": found,
+                    "effect": effect.effect,
+                    "severity": severity,
+                    "factor": kept,
+                }
         detail = {
             **asdict(judgement),
             "fluency": fluency,
             "checks_failed": checks.failed,
-            "effects_applied": applied,
+            "gates": gates,
             "repetition_ratio": checks.repetition_ratio,
+            "ungated_score": ungated,
             "score": score,
         }
         return min(1.0, max(0.0, score)), detail

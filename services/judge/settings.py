@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.author_names import names_of
+from shared.author_names import author_names, names_of
 from shared.settings import DEFAULT_PORTS, ServiceSettings
 
 
@@ -85,3 +85,8 @@ class JudgeSettings(ServiceSettings):
     def forbidden_names(self) -> tuple[str, ...]:
         """The names of `author` a story must not mention."""
         return names_of(self.author, self.names_file)
+
+    @property
+    def telltale_words(self) -> tuple[str, ...]:
+        """The words of those names that count alone, wherever they appear."""
+        return author_names(self.author, self.names_file).telltale_words

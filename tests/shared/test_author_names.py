@@ -34,6 +34,27 @@ def test_names_match_whole_words_in_any_case_and_either_apostrophe() -> None:
     assert mentioned_names("Huckleberry pie and puddnhead", names) == []
 
 
+def test_a_name_split_or_reordered_is_still_mentioned() -> None:
+    names = ["Tom Driscoll", "Widow Douglas"]
+    telltale = ["Driscoll"]
+    assert mentioned_names("Driscoll stayed home. Tom went out.", names, telltale) == names[:1]
+    assert mentioned_names("Douglas, the Widow, wept.", names, telltale) == names[1:]
+    assert mentioned_names("Tom met a widow. Douglas was her son.", names, telltale) == []
+    assert mentioned_names("the driscoll farm", names, telltale) == []  # a name is capitalised
+    sawyers = ["Tom Sawyer", "Sid Sawyer"]
+    assert mentioned_names("Tom Sawyer ran.", sawyers, ["Sawyer"]) == ["Tom Sawyer"]
+    assert mentioned_names("Sawyer ran.", sawyers, ["Sawyer"]) == sawyers
+
+
+def test_telltale_words_must_be_words_of_the_names(tmp_path: Path) -> None:
+    names = tmp_path / "names.toml"
+    names.write_text("[a]\ncharacters = ['Tom Driscoll']\ntelltale_words = ['Driscoll']\n")
+    assert load_author_names(names)["a"].telltale_words == ("Driscoll",)
+    names.write_text("[a]\ncharacters = ['Tom Driscoll']\ntelltale_words = ['Sawyer']\n")
+    with pytest.raises(ValueError, match=r"telltale_words Sawyer are words of none of its names"):
+        load_author_names(names)
+
+
 def test_blanking_keeps_every_offset() -> None:
     pattern = names_pattern(["Tom Sawyer", "Tom"])
     text = "Then Tom Sawyer said, and Tom's friend Tomás laughed."

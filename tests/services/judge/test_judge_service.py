@@ -47,9 +47,33 @@ def test_failed_checks_apply_the_rubrics_effect(judge_url: str) -> None:
     texts = [STORY, "As an AI language model, " + STORY, STORY + " Tom Sawyer saw it all."]
     body = judge(judge_url, texts, details=True)
     clean, meta, named = body["details"]
-    assert clean["effects_applied"] == {} and body["scores"][0] > 0
-    assert meta["effects_applied"] == {"meta_commentary": "minimum"} and body["scores"][1] == 0
-    assert named["effects_applied"] == {"forbidden_names": "minimum"} and body["scores"][2] == 0
+    assert clean["gates"] == {} and body["scores"][0] == pytest.approx(clean["ungated_score"])
+    assert meta["gates"]["meta_commentary"]["effect"] == "minimum" and body["scores"][1] == 0
+    assert named["gates"] == {
+        "forbidden_names": {
+            "found": "Tom Sawyer",
+            "effect": "factor",
+            "severity": 1.0,
+            "factor": pytest.approx(0.25),
+        }
+    }
+    assert body["scores"][2] == pytest.approx(0.25 * named["ungated_score"])
+
+
+def test_an_unfinished_ending_costs_by_where_it_stops(judge_url: str) -> None:
+    texts = [
+        STORY,
+        STORY + " Then the captain turned to Jim and asked:",
+        STORY[: STORY.index(" he fell")],  # cut mid-sentence
+    ]
+    body = judge(judge_url, texts, details=True)
+    whole, asked, cut = body["details"]
+    assert "abrupt_ending" not in whole["checks_failed"]
+    assert asked["gates"]["abrupt_ending"]["severity"] == 0.2
+    assert asked["gates"]["abrupt_ending"]["factor"] == pytest.approx(0.85)
+    assert cut["gates"]["abrupt_ending"]["severity"] == 1.0
+    assert cut["gates"]["abrupt_ending"]["factor"] == pytest.approx(0.25)
+    assert body["scores"][1] > body["scores"][2] > 0
 
 
 def test_repetition_zeroes_fluency(judge_url: str) -> None:
@@ -85,7 +109,7 @@ def test_the_judge_has_no_profiles(judge_url: str) -> None:
 def test_info_reports_rubric_and_calibration(judge_url: str) -> None:
     info = httpx.get(f"{judge_url}/info").json()
     assert info["service"] == "judge" and "SmolLM2" in info["model"]
-    assert info["scorer"]["rubric"] == "narrative-v1@1"
+    assert info["scorer"]["rubric"] == "narrative-v1@2"
     calibration = info["scorer"]["fluency_calibration"]
     assert calibration["same_mean"] > calibration["other_mean"] and calibration["auc"] > 0.9
 

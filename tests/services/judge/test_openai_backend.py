@@ -121,4 +121,4 @@ def test_openai_backend_matches_transformers_on_the_same_model(
         assert served["story_logprob"] == pytest.approx(mine["story_logprob"], abs=TOLERANCE)
         assert served["story_tokens"] == mine["story_tokens"]
         assert served["checks_failed"] == mine["checks_failed"]
-    assert theirs["details"][2]["effects_applied"]["meta_commentary"] == "minimum"
+    assert theirs["details"][2]["gates"]["meta_commentary"]["effect"] == "minimum"

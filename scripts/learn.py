@@ -11,7 +11,9 @@ Usage: python scripts/learn.py --corpus ../shared/corpus [--out runs/learn] [--s
 4. GRPO (`configs/grpo_learn_cpu.yaml`, run directory `OUT/grpo`, its report in `OUT/grpo/report`);
 5. `stylegrpo eval` of the base and the trained model on the held-out plots, same sampling and
    seeds: each measure's means, their difference and its 95% bootstrap interval
-   (`OUT/eval/results/results.md`).
+   (`OUT/eval/results/results.md`);
+6. the table, the held-out and training figures and the first three held-out prompts' stories
+   side by side, copied to `--docs` (`docs/learn/`, which the README shows).
 
 Every stage resumes: a rerun reuses the prompts and the samples, continues GRPO from its last
 checkpoint, and generates only the evaluation stories still missing.
@@ -35,6 +37,7 @@ from trainer.learning_recipe import (
     CONFIG,
     SERVICES,
     grpo_sampling,
+    publish,
     reward_curve,
     service_env,
     write_prompts,
@@ -51,7 +54,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=Path("runs/learn"))
-    parser.add_argument("--steps", type=int, default=None, help="GRPO steps (config: 64)")
+    parser.add_argument(
+        "--docs", type=Path, default=Path("docs/learn"), help="where the results are published"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=None, help=f"GRPO steps (default: {CONFIG}'s max_steps)"
+    )
     parser.add_argument(
         "--style-temperature",
         type=float,
@@ -83,11 +91,9 @@ def main() -> None:
                     running_service(service, env, log_path=logs / f"{service}.log")
                 )
             print("ready: " + ", ".join(f"{s.name} {s.url}" for s in config.rewards), flush=True)
-            final = config.run_dir / "final"
-            if not final.is_dir():
-                steps = config.grpo["max_steps"]
-                print(f"GRPO: {steps} steps (run directory {config.run_dir})", flush=True)
-                final = train(config)
+            steps = config.grpo["max_steps"]
+            print(f"GRPO: {steps} steps (run directory {config.run_dir})", flush=True)
+            final = train(config)  # a finished run's last checkpoint is copied, not trained on
             curve = reward_curve(config)
             print(
                 "mean weighted reward, by blocks of 8 steps: "
@@ -112,6 +118,8 @@ def main() -> None:
     except ServiceStartError as exc:
         sys.exit(f"error: {exc}")
     print((results / "results.md").read_text(encoding="utf-8"))
+    published = publish(args.out, ("base", "trained"), args.docs)
+    print(f"published {len(published)} files to {args.docs}/")
     print(f"results: {results}\ntraining report: {config.run_dir / 'report' / 'report.html'}")
 
 

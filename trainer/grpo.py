@@ -16,12 +16,14 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, cast
 
 import yaml
 
+from shared.files import replaced_folder
 from trainer.checkpoints import checkpoint_step, last_complete_checkpoint
 from trainer.completions_log import COMPLETIONS_LOG, CompletionsRecorder, drop_lines_after
 from trainer.config import RunConfig, launch_arguments, load_config, lora_config
@@ -34,6 +36,10 @@ from trainer.report import write_report
 from trainer.rewards import build_reward_function
 
 log = logging.getLogger(__name__)
+# What a Trainer checkpoint holds beside the model, for resuming only.
+RESUME_ONLY = frozenset(
+    {"optimizer.pt", "scheduler.pt", "scaler.pt", "trainer_state.json", "training_args.bin"}
+)
 
 
 def train(config: RunConfig) -> Path:
@@ -51,6 +57,14 @@ def train(config: RunConfig) -> Path:
             log.info(line)
     checkpoints = run_dir / "checkpoints"
     last = last_complete_checkpoint(checkpoints) if config.resume else None
+    if last is not None and 0 < int(config.grpo.get("max_steps", -1)) <= checkpoint_step(last):
+        # Resuming a finished run would train one more step: its last checkpoint is the model.
+        final = run_dir / "final"
+        if _rank() == 0:
+            export_checkpoint(last, final)
+            write_report(run_dir)
+            log.info("%s reached max_steps: the final model is its copy, %s", last.name, final)
+        return final
     recorder = CompletionsRecorder(
         run_dir / completions_log_name(), [r.name for r in config.rewards]
     )
@@ -93,6 +107,16 @@ def train(config: RunConfig) -> Path:
                 log.info("%s: %d chunks, %d failed", url, counts.requests, counts.failures)
             asyncio.run_coroutine_threadsafe(client.aclose(), trainer.async_loop).result(timeout=10)
     log.info("done: final model in %s, report %s", final, report)
+    return final
+
+
+def export_checkpoint(checkpoint: Path, final: Path) -> Path:
+    """Copy a checkpoint's model (weights or adapter, config, tokenizer) to `final`, without the
+    optimizer, scheduler and RNG states that only a resume needs."""
+    with replaced_folder(final) as staging:
+        for path in checkpoint.iterdir():
+            if path.is_file() and path.name not in RESUME_ONLY and not path.name.startswith("rng_"):
+                shutil.copy2(path, staging / path.name)
     return final
 
 

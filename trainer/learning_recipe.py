@@ -1,5 +1,6 @@
 """The learning recipe for 2 CPU cores (`make learn`, scripts/learn.py): its held-out prompts,
-its sampling, the services' settings for ~200-word stories, and its reward curve.
+its sampling, the services' settings for ~200-word stories, its reward curve, and the published
+figures and stories of its evaluation.
 
 SmolLM2-135M-Instruct learns Mark Twain's voice by GRPO (`configs/grpo_learn_cpu.yaml`) on the
 built-in plots less 12 held out; the style service learns the base model's stories for the
@@ -9,12 +10,16 @@ model on the held-out plots with the same sampling and seeds.
 
 from __future__ import annotations
 
+import csv
 import json
+import shutil
 from pathlib import Path
 
 from trainer.completions_log import COMPLETIONS_LOG
 from trainer.config import RunConfig
+from trainer.evaluation.completions import COMPLETIONS_FILE
 from trainer.evaluation.generation import SamplingSettings
+from trainer.evaluation.run import RESULTS_FOLDER
 from trainer.prompts import plot_prompts, plot_split
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "grpo_learn_cpu.yaml"
@@ -26,6 +31,10 @@ BAND_HALF_LIFE_WORDS = 100
 # it gives the band's length signal something to act on while the policy learns the marker.
 LOOSE_ENDING_CREDIT = 0.5
 UNMARKED_ENDING_CREDIT = 0.25
+# What `publish` copies: the held-out measures' figures and the training's curves.
+PUBLISHED_SCORES = ("style", "content", "completeness", "stylometry", "author_lm")
+PUBLISHED_FIGURES = ("style", "stylometry", "author_lm", "content", "completeness", "words")
+TRAINING_FIGURES = ("rewards.png", "reward-hacking monitor.png", "completion length.png")
 SERVICES = {"style": "style", "content": "judge", "completeness": "completeness"}
 
 
@@ -88,3 +97,46 @@ def reward_curve(config: RunConfig, every: int = 8) -> dict[int, float]:
         total = sum(s.weight * (record["rewards"][s.name] or 0.0) for s in config.rewards)
         blocks.setdefault(-(-record["step"] // every) * every, []).append(total)
     return {step: sum(values) / len(values) for step, values in sorted(blocks.items())}
+
+
+def side_by_side(eval_dir: Path, models: tuple[str, str], rows: int = 3) -> str:
+    """Markdown: each model's first story for the first `rows` held-out prompts (the first rows,
+    not chosen ones), with its scores from the evaluation."""
+    with (eval_dir / RESULTS_FOLDER / "scores.csv").open(encoding="utf-8", newline="") as handle:
+        scores = {(r["model"], int(r["row"]), int(r["sample"])): r for r in csv.DictReader(handle)}
+    stories: dict[tuple[str, int], dict[str, object]] = {}
+    for model in models:
+        for line in (eval_dir / model / COMPLETIONS_FILE).read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if record["sample"] == 0 and record["row"] < rows:
+                stories[(model, record["row"])] = record
+    parts = [f"# {' and '.join(models)}: the first story for the first {rows} held-out prompts"]
+    for row in range(rows):
+        prompt = str(stories[(models[0], row)]["prompt"]).split("\n")[0]
+        parts.append(f"## {row + 1}. {prompt}")
+        for model in models:
+            score = scores[(model, row, 0)]
+            summary = ", ".join(
+                f"{name} {float(score[name]):.3f}" for name in PUBLISHED_SCORES if name in score
+            )
+            text = str(stories[(model, row)]["completion"]).strip()
+            quoted = "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+            parts.append(f"**{model}** ({summary}, {score['words']} words)\n\n{quoted}")
+    return "\n\n".join(parts) + "\n"
+
+
+def publish(run: Path, models: tuple[str, str], folder: Path) -> list[Path]:
+    """Copy the evaluation's table and figures, the training curves and the side-by-side stories
+    into `folder` (the README shows them from there); returns what was written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    results = run / "eval" / RESULTS_FOLDER
+    sources = [results / "results.md", *(results / f"{m}.png" for m in PUBLISHED_FIGURES)]
+    sources += [run / "grpo" / "report" / name for name in TRAINING_FIGURES]
+    written = []
+    for source in sources:
+        name = source.name if source.parent == results else f"training-{source.name}"
+        shutil.copyfile(source, folder / name.replace(" ", "-"))
+        written.append(folder / name.replace(" ", "-"))
+    stories = folder / "side-by-side.md"
+    stories.write_text(side_by_side(run / "eval", models), encoding="utf-8")
+    return [*written, stories]

@@ -81,6 +81,14 @@ def test_grpo_trains_logs_every_reward_and_resumes(
     logged = [json.loads(line) for line in (run_dir / "metrics.jsonl").open()]
     assert [m["step"] for m in logged if "reward" in m] == [1, 2, 3], "no step logged twice"
 
+    again = train(run_config(run_dir, tiny_policy, urls, steps=3, resume=True))
+    steps = Counter(json.loads(line)["step"] for line in (run_dir / COMPLETIONS_LOG).open())
+    assert steps == {1: 2, 2: 2, 3: 2}, "a finished run resumed trains no further step"
+    checkpoint = load_file(run_dir / "checkpoints" / "checkpoint-3" / "model.safetensors")
+    exported = load_file(again / "model.safetensors")
+    assert all(torch.equal(checkpoint[name], exported[name]) for name in checkpoint)
+    assert not (again / "optimizer.pt").exists()
+
 
 def completeness_only(
     run_dir: Path, policy: Path, url: str, on_failure: str, retries: int = 0, lora: bool = False

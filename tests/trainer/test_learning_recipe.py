@@ -13,7 +13,16 @@ from safetensors.torch import load_file
 from trainer.config import load_config
 from trainer.evaluation.prompts import load_prompt_rows
 from trainer.grpo import train
-from trainer.learning_recipe import CONFIG, TEST_PLOTS, grpo_sampling, reward_curve, write_prompts
+from trainer.learning_recipe import (
+    CONFIG,
+    PUBLISHED_FIGURES,
+    TEST_PLOTS,
+    TRAINING_FIGURES,
+    grpo_sampling,
+    publish,
+    reward_curve,
+    write_prompts,
+)
 
 
 def test_the_recipe_holds_plots_out_and_samples_as_it_trains(tmp_path: Path) -> None:
@@ -60,3 +69,48 @@ def test_two_steps_of_the_recipe_run_on_a_tiny_policy(
     assert any(not torch.equal(before[name], after[name]) for name in before)
     curve = reward_curve(config, every=1)
     assert list(curve) == [1, 2] and all(0.0 <= mean <= 1.0 for mean in curve.values())
+
+
+def test_publish_copies_the_figures_and_shows_the_first_stories_side_by_side(
+    tmp_path: Path,
+) -> None:
+    run = tmp_path / "learn"
+    results = run / "eval" / "results"
+    report = run / "grpo" / "report"
+    for folder in (results, report):
+        folder.mkdir(parents=True)
+    (results / "results.md").write_text("| metric |\n")
+    for name in [f"{m}.png" for m in PUBLISHED_FIGURES]:
+        (results / name).write_bytes(b"\x89PNG " + name.encode())
+    for name in TRAINING_FIGURES:
+        (report / name).write_bytes(b"\x89PNG " + name.encode())
+    header = "model,row,sample,style,stylometry,words\n"
+    rows = [
+        f"{m},{r},{s},0.{r}{s}1,0.5,{100 + r}\n"
+        for m in ("base", "trained")
+        for r in range(4)
+        for s in range(2)
+    ]
+    (results / "scores.csv").write_text(header + "".join(rows))
+    for model in ("base", "trained"):
+        (run / "eval" / model).mkdir()
+        lines = [
+            {"row": r, "sample": s, "prompt": f"Plot {r}.\n\nStart your story:",
+             "completion": f"{model} story {r}.{s}\n\nTHE END."}
+            for r in range(4) for s in range(2)
+        ]  # fmt: skip
+        (run / "eval" / model / "completions.jsonl").write_text(
+            "".join(json.dumps(line) + "\n" for line in lines)
+        )
+
+    written = publish(run, ("base", "trained"), tmp_path / "docs")
+
+    names = {path.name for path in written}
+    assert {"results.md", "style.png", "training-rewards.png", "side-by-side.md"} <= names
+    assert "training-reward-hacking-monitor.png" in names, "no spaces in published names"
+    assert (tmp_path / "docs" / "training-rewards.png").read_bytes() == b"\x89PNG rewards.png"
+    page = (tmp_path / "docs" / "side-by-side.md").read_text()
+    assert page.count("## ") == 3 and "## 1. Plot 0." in page and "Plot 3." not in page
+    assert "> base story 0.0\n>\n> THE END." in page and "trained story 2.0" in page
+    assert "story 0.1" not in page, "the first story of each prompt only"
+    assert "**trained** (style 0.201, stylometry 0.500, 102 words)" in page

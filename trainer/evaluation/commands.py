@@ -47,6 +47,14 @@ def eval_command(
     author: Annotated[str, typer.Option(help="Author id of the books (stylometry).")] = (
         "mark-twain"
     ),
+    author_lm: Annotated[
+        bool,
+        typer.Option(
+            "--author-lm/--no-author-lm",
+            help="Also measure the author-LM likelihood ratio (fine-tunes SmolLM2 on the "
+            "author's books once, then cached: minutes on a CPU).",
+        ),
+    ] = True,
     split: Annotated[str, typer.Option(help="Split file of a prompts folder.")] = "test",
     limit: Annotated[int | None, typer.Option(min=1, help="Use the first N prompt rows.")] = None,
     num_samples: Annotated[int, typer.Option(min=1, help="Completions per prompt row.")] = 1,
@@ -113,7 +121,7 @@ def eval_command(
     setup = EvaluationSetup(
         prompts=prompts, out=out, rewards=rewards, books=books, author=author, split=split,
         limit=limit, num_samples=num_samples, batch_size=batch_size, cache_dir=cache_dir,
-        server_url=vllm_url, server_api_key=vllm_api_key,
+        server_url=vllm_url, server_api_key=vllm_api_key, author_lm=author_lm,
     )  # fmt: skip
     try:
         results = evaluate(models, setup)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,12 @@ class TransformersGenerator:
         self._tokenizer: Any = None
 
     def describe(self) -> dict[str, str]:
-        """Backend and model, as saved beside the completions."""
-        return {"backend": "transformers", "model": self.model_id}
+        """Backend and model, as saved beside the completions; for a model folder also a hash
+        of its weights, so that a model trained further in the same folder is not taken for
+        the one that wrote them."""
+        folder = Path(self.model_id)
+        weights = {"weights": weights_fingerprint(folder)} if folder.is_dir() else {}
+        return {"backend": "transformers", "model": self.model_id, **weights}
 
     def generate(self, jobs: list[Job], on_done: Callable[[Completion], None]) -> None:
         """Sample every job, a batch at a time; the model loads on the first call."""
@@ -117,3 +122,25 @@ class TransformersGenerator:
                 )
             )
         return completions
+
+
+def weights_fingerprint(folder: Path) -> str:
+    """A hash of the weight files (`*.safetensors`, `*model.bin`) in a model folder, by name and
+    content.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "model.safetensors").write_bytes(b"weights")
+    >>> before = weights_fingerprint(folder)
+    >>> _ = (folder / "model.safetensors").write_bytes(b"trained further")
+    >>> before != weights_fingerprint(folder), len(before)
+    (True, 16)
+    """
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and (path.suffix == ".safetensors" or path.name.endswith("model.bin")):
+            digest.update(path.name.encode() + b"\0")
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:16]

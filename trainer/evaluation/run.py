@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.files import replaced_folder
+from trainer.author_lm import AuthorLanguageModel
 from trainer.evaluation.completions import COMPLETIONS_FILE, CompletionsStore
 from trainer.evaluation.generation import Generator, SamplingSettings, build_generator
 from trainer.evaluation.intervals import CONFIDENCE, RESAMPLES, shares_prompts
@@ -33,7 +34,7 @@ from trainer.stylometry import StylometryProfile
 
 RESULTS_FOLDER = "results"
 # Measures that are scores or shares in 0..1 (the rewards' names are added per run).
-UNIT_INTERVAL = {"total", "stylometry", "distinct_2", "truncated"}
+UNIT_INTERVAL = {"total", "copied", "stylometry", "distinct_2", "truncated"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class EvaluationSetup:
     cache_dir: Path = Path.home() / ".cache" / "stylegrpo"
     server_url: str | None = None
     server_api_key: str | None = None
+    # The author-LM ratio: fine-tuned on `books` of `author` once (cached), minutes on a CPU.
+    author_lm: bool = True
 
 
 def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
@@ -78,6 +81,11 @@ def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
     # Fail before generating, which can take hours, not after.
     asyncio.run(check_services(setup.rewards))
     stylometry = StylometryProfile.from_books(setup.books, setup.author)
+    author_lm = (
+        AuthorLanguageModel.build(setup.books, setup.author, cache_dir=setup.cache_dir)
+        if setup.author_lm
+        else None
+    )
     scores: dict[str, list[dict[str, Any]]] = {}
     for spec in models:
         generator = _generator(spec, setup)
@@ -90,12 +98,16 @@ def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
         store = CompletionsStore(setup.out / spec.name / COMPLETIONS_FILE, identity)
         completions = store.complete(generator, rows, setup.num_samples)
         del generator  # a local model's memory goes before the next one loads
-        scores[spec.name] = score_completions(setup.rewards, completions, rows, stylometry)
+        scores[spec.name] = score_completions(
+            setup.rewards, completions, rows, stylometry, author_lm
+        )
     measures = [
         *(r.name for r in setup.rewards),
         "total",
+        "copied",
         "stylometry",
         "stylometry_delta",
+        *(["author_lm"] if author_lm is not None else []),
         "distinct_2",
         "words",
         "truncated",

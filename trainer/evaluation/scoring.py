@@ -1,13 +1,16 @@
 """Score completions: the three reward services over HTTP (concurrently, in chunks, with a
-progress bar), the independent stylometric measure, and length in words."""
+progress bar), the copied fraction the style service's copy guard found, the independent
+stylometric measure and author-LM ratio, and length in words."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 from shared.client import RewardClient, RewardServiceError
 from shared.text import distinct_ngram_fraction, words
+from trainer.author_lm import AuthorLanguageModel
 from trainer.evaluation.prompts import PromptRow
 from trainer.reward_config import RewardSpec
 from trainer.stylometry import StylometryProfile
@@ -54,12 +57,15 @@ def score_completions(
     completions: list[dict[str, Any]],
     rows: list[PromptRow],
     stylometry: StylometryProfile,
+    author_lm: AuthorLanguageModel | None = None,
 ) -> list[dict[str, Any]]:
-    """Per completion: each reward, their weighted `total`, stylometry, Delta, distinct
-    bigrams and words."""
+    """Per completion: each reward, their weighted `total`, the copied fraction (NaN without a
+    style reward or its copy guard), stylometry, Delta, the author-LM ratio (with `author_lm`),
+    distinct bigrams and words."""
     texts = [c["completion"] for c in completions]
-    rewards = asyncio.run(_score_rewards(specs, completions, rows))
+    rewards, copied = asyncio.run(_score_rewards(specs, completions, rows))
     measured = stylometry.measure(texts)
+    ratios = author_lm.measure(texts) if author_lm is not None else None
     scored: list[dict[str, Any]] = []
     for i, completion in enumerate(completions):
         values: dict[str, float] = {spec.name: rewards[spec.name][i] for spec in specs}
@@ -70,8 +76,10 @@ def score_completions(
                 "sample": completion["sample"],
                 **values,
                 "total": sum(spec.weight * values[spec.name] for spec in specs),
+                "copied": copied[i],
                 "stylometry": measured[i].closeness,
                 "stylometry_delta": measured[i].delta,
+                **({"author_lm": ratios[i]} if ratios is not None else {}),
                 "distinct_2": distinct_ngram_fraction([w.lower() for w in tokens]),
                 "words": len(tokens),
                 "truncated": completion["truncated"],
@@ -82,8 +90,9 @@ def score_completions(
 
 async def _score_rewards(
     specs: list[RewardSpec], completions: list[dict[str, Any]], rows: list[PromptRow]
-) -> dict[str, list[float]]:
-    """Every service's scores for the texts, all services and chunks in flight together."""
+) -> tuple[dict[str, list[float]], list[float]]:
+    """Every service's scores for the texts, all services and chunks in flight together; and
+    each text's copied fraction from the style service's details (NaN where it has none)."""
     from tqdm import tqdm
 
     texts = [c["completion"] for c in completions]
@@ -91,6 +100,8 @@ async def _score_rewards(
     references = {spec.name: _references(spec, completions, rows) for spec in specs}
     starts = range(0, len(texts), CHUNK)
     results: dict[str, list[list[float]]] = {spec.name: [[] for _ in starts] for spec in specs}
+    copied = [math.nan] * len(texts)
+    copy_source = next((spec.name for spec in specs if spec.service == "style"), None)
     gates = {spec.name: asyncio.Semaphore(IN_FLIGHT) for spec in specs}
     clients = {
         spec.name: RewardClient(
@@ -113,12 +124,17 @@ async def _score_rewards(
                         prompts=prompts[window],
                         references=spec_references[window] if spec_references else None,
                         profile=None if spec_references else spec.profile,
+                        details=spec.name == copy_source,
                     )
                 except RewardServiceError as exc:
                     raise EvaluationError(
                         f"the {spec.service} service at {spec.url} failed: {exc}"
                     ) from None
             results[spec.name][index] = answer.scores
+            for offset, detail in enumerate(answer.details or []):
+                fraction = detail.get("copied_fraction")
+                if fraction is not None:
+                    copied[starts[index] + offset] = float(fraction)
             bar.update()
 
         try:
@@ -126,7 +142,8 @@ async def _score_rewards(
         finally:
             for client in clients.values():
                 await client.aclose()
-    return {name: [s for chunk in chunks for s in chunk] for name, chunks in results.items()}
+    flat = {name: [s for chunk in chunks for s in chunk] for name, chunks in results.items()}
+    return flat, copied
 
 
 def _references(

@@ -20,9 +20,13 @@ DESCRIPTIONS = {
     "content": "judge service, 0..1 (the training's content reward)",
     "completeness": "completeness service, 0..1 (the training's completeness reward)",
     "total": "the rewards weighted as in training",
+    "copied": "share of the words in passages copied from the author's books (the style "
+    "service's copy guard; never a reward by itself)",
     "stylometry": "function-word Delta, 0..1, above 0.5 = nearer the author than any other "
     "(never a reward)",
     "stylometry_delta": "cosine Delta to the author's profile, 0..2, lower is nearer",
+    "author_lm": "log-likelihood ratio, nats/token, of SmolLM2 fine-tuned on the author's books "
+    "over SmolLM2; higher is nearer the author (never a reward)",
     "distinct_2": "distinct word bigrams (lowercased) over all bigrams of a completion, 0..1, "
     "lower is more repetitive",
     "words": "length in words",

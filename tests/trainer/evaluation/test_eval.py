@@ -20,10 +20,12 @@ from trainer.reward_config import default_rewards
 
 pytestmark = pytest.mark.slow
 
-SCORES_IN_0_1 = ("style", "content", "completeness", "total", "stylometry", "distinct_2")
+SCORES_IN_0_1 = (
+    "style", "content", "completeness", "total", "copied", "stylometry", "distinct_2",
+)  # fmt: skip
 MEASURES = [
-    "style", "content", "completeness", "total", "stylometry", "stylometry_delta", "distinct_2",
-    "words", "truncated",
+    "style", "content", "completeness", "total", "copied", "stylometry", "stylometry_delta",
+    "distinct_2", "words", "truncated",
 ]  # fmt: skip
 
 
@@ -61,7 +63,7 @@ def test_eval_one_model_writes_table_and_plots_then_resumes(
         "eval", "--prompts", str(prompts_file), "--model", EMBEDDED_POLICY, "--out", str(out),
         "--books", str(corpus_books), "--limit", "2", "--num-samples", "1",
         "--max-new-tokens", "32", "--style-url", style_url, "--judge-url", judge_url,
-        "--completeness-url", completeness_service[0],
+        "--completeness-url", completeness_service[0], "--no-author-lm",
     ]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -120,7 +122,7 @@ def test_two_models_side_by_side_with_their_difference(
     ]
     setup = EvaluationSetup(
         prompts=prompts_file, out=tmp_path / "eval", rewards=rewards, books=corpus_books,
-        author="mark-twain", limit=2, batch_size=2,
+        author="mark-twain", limit=2, batch_size=2, author_lm=False,
     )  # fmt: skip
     results = evaluate(models, setup)
 

@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from services.style.corpus import Book, find_books
+from services.style.corpus import Book, corpus_fingerprint, find_books
 from services.style.typography import TYPOGRAPHY_VERSION, normalised_text
 from shared.files import replaced_folder
 from trainer.data.cleaning import paragraphs
@@ -185,10 +185,9 @@ def _training_books(books_dir: Path, author: str, held_out: Sequence[str]) -> li
 
 def _cache_key(books: list[Book], author: str, settings: AuthorLmSettings) -> str:
     """A hash of what the adapter is learnt from and how."""
-    contents = {book.title: hashlib.sha256(book.path.read_bytes()).hexdigest() for book in books}
     identity = {
         "author": author,
-        "books": contents,
+        "books": corpus_fingerprint(books),
         "settings": asdict(settings),
         "typography": TYPOGRAPHY_VERSION,
     }

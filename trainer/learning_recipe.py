@@ -135,8 +135,9 @@ def publish(run: Path, models: tuple[str, str], folder: Path) -> list[Path]:
     written = []
     for source in sources:
         name = source.name if source.parent == results else f"training-{source.name}"
-        shutil.copyfile(source, folder / name.replace(" ", "-"))
-        written.append(folder / name.replace(" ", "-"))
+        target = folder / name.replace(" ", "-")
+        shutil.copyfile(source, target)
+        written.append(target)
     stories = folder / "side-by-side.md"
     stories.write_text(side_by_side(run / "eval", models), encoding="utf-8")
     return [*written, stories]

@@ -17,6 +17,7 @@ from shared.cli import app
 from trainer.evaluation import commands, generation, intervals, prompts, table
 from trainer.evaluation.completions import COMPLETIONS_FILE, CompletionsStore
 from trainer.evaluation.generation import Completion, Job, SamplingSettings
+from trainer.evaluation.local_generator import TransformersGenerator
 from trainer.evaluation.prompts import PromptRow, load_prompt_rows
 from trainer.evaluation.run import EvaluationSetup, ModelToEvaluate, evaluate
 from trainer.evaluation.scoring import score_completions
@@ -80,6 +81,27 @@ def test_the_store_refuses_completions_generated_differently(tmp_path: Path) -> 
     )
     with pytest.raises(ValueError, match=r"generated differently \(model: 'a' -> 'b'\)"):
         CompletionsStore(tmp_path / COMPLETIONS_FILE, {"model": "b", "seed": 0})
+
+
+def test_a_model_trained_further_in_the_same_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "final"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"after 17 steps")
+    (folder / "training_args.bin").write_bytes(b"not weights")
+
+    def identity() -> dict[str, str]:
+        generator = TransformersGenerator(
+            str(folder), SamplingSettings(), batch_size=1, cache_dir=tmp_path
+        )
+        return generator.describe()
+
+    store_path = tmp_path / "eval" / COMPLETIONS_FILE
+    CompletionsStore(store_path, identity()).complete(RecordingGenerator(), ROWS, num_samples=1)
+    (folder / "training_args.bin").write_bytes(b"other arguments, same weights")
+    CompletionsStore(store_path, identity())  # only the weights count
+    (folder / "model.safetensors").write_bytes(b"after 24 steps")
+    with pytest.raises(ValueError, match=r"generated differently \(weights: '[0-9a-f]{16}' ->"):
+        CompletionsStore(store_path, identity())
 
 
 def test_completions_are_measured_for_distinct_bigrams_and_words() -> None:

@@ -1,6 +1,7 @@
 """`make learn`: teach SmolLM2-135M-Instruct Mark Twain's voice on 2 CPU cores, then measure it.
 
 Usage: python scripts/learn.py --corpus ../shared/corpus [--out runs/learn] [--steps N]
+       [--refit-every K]
 
 1. prompts: the built-in plots, split by plot; 12 are held out and never trained on
    (`OUT/prompts/{train,test}.jsonl`);
@@ -9,6 +10,9 @@ Usage: python scripts/learn.py --corpus ../shared/corpus [--out runs/learn] [--s
 3. the three reward services as separate processes, configured for ~200-word stories
    (logs in `OUT/logs/`);
 4. GRPO (`configs/grpo_learn_cpu.yaml`, run directory `OUT/grpo`, its report in `OUT/grpo/report`);
+   with `--refit-every K`, in rounds of K steps: after each, the trained model's stories for the
+   training plots (`OUT/policy-samples-stepN.jsonl`) join the policy class and the services
+   restart with them;
 5. `stylegrpo eval` of the base and the trained model on the held-out plots, same sampling and
    seeds: each measure's means, their difference and its 95% bootstrap interval
    (`OUT/eval/results/results.md`);
@@ -23,11 +27,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from services.launcher import ServiceStartError, running_service
-from trainer.config import load_config
+from trainer.checkpoints import checkpoint_step, last_complete_checkpoint
+from trainer.config import RunConfig, load_config
 from trainer.data.policy_samples import PolicySampling, build_policy_samples
 from trainer.evaluation.generation import SamplingSettings
 from trainer.evaluation.local_generator import TransformersGenerator
@@ -38,6 +44,8 @@ from trainer.learning_recipe import (
     SERVICES,
     grpo_sampling,
     publish,
+    refit_rounds,
+    refit_samples_path,
     reward_curve,
     service_env,
     write_prompts,
@@ -61,6 +69,16 @@ def main() -> None:
         "--steps", type=int, default=None, help=f"GRPO steps (default: {CONFIG}'s max_steps)"
     )
     parser.add_argument(
+        "--refit-every",
+        type=int,
+        default=None,
+        metavar="K",
+        help="every K steps, the trained model's stories for the training plots join the style "
+        "service's policy class and the services restart with them, so that the style reward "
+        "points away from what the policy writes now, not only from what the base model wrote "
+        "(default: never)",
+    )
+    parser.add_argument(
         "--style-temperature",
         type=float,
         default=4.0,
@@ -78,22 +96,24 @@ def main() -> None:
         overrides += ["--grpo.max_steps", str(args.steps)]
     config = load_config(CONFIG, overrides)
     sampling = grpo_sampling(config)
-    samples = policy_samples(args.out, sampling)
-    env = service_env(args.corpus, samples, args.style_temperature)
+    rounds = refit_rounds(int(config.grpo["max_steps"]), args.refit_every)
+    policy_texts = [policy_samples(args.out / "policy-samples.jsonl", EMBEDDED_POLICY, sampling)]
     logs = args.out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    print(f"starting the reward services (logs: {logs}/) ...", flush=True)
     try:
-        with ExitStack() as stack:
-            for spec in config.rewards:
-                service = SERVICES[spec.name]
-                spec.url = stack.enter_context(
-                    running_service(service, env, log_path=logs / f"{service}.log")
-                )
-            print("ready: " + ", ".join(f"{s.name} {s.url}" for s in config.rewards), flush=True)
-            steps = config.grpo["max_steps"]
-            print(f"GRPO: {steps} steps (run directory {config.run_dir})", flush=True)
-            final = train(config)  # a finished run's last checkpoint is copied, not trained on
+        for end in rounds[:-1]:
+            samples = refit_samples_path(args.out, end)
+            if trained_steps(config) <= end:
+                env = service_env(args.corpus, policy_texts, args.style_temperature)
+                with reward_services(config, env, logs):
+                    model = train_until(config, end)
+                policy_samples(samples, str(model), sampling)
+            elif not samples.is_file():
+                sys.exit(f"error: {config.run_dir} is past step {end} but {samples} is missing")
+            policy_texts.append(samples)
+        env = service_env(args.corpus, policy_texts, args.style_temperature)
+        with reward_services(config, env, logs):
+            final = train_until(config, rounds[-1])
             curve = reward_curve(config)
             print(
                 "mean weighted reward, by blocks of 8 steps: "
@@ -123,14 +143,44 @@ def main() -> None:
     print(f"results: {results}\ntraining report: {config.run_dir / 'report' / 'report.html'}")
 
 
-def policy_samples(out: Path, sampling: SamplingSettings) -> Path:
-    """The base model's stories for the training plots (generated once, then reused)."""
-    path = out / "policy-samples.jsonl"
+@contextmanager
+def reward_services(config: RunConfig, env: dict[str, str], logs: Path) -> Iterator[None]:
+    """The three reward services as processes with `env`, their URLs filled into `config`."""
+    print(f"starting the reward services (logs: {logs}/) ...", flush=True)
+    with ExitStack() as stack:
+        for spec in config.rewards:
+            service = SERVICES[spec.name]
+            spec.url = stack.enter_context(
+                running_service(service, env, log_path=logs / f"{service}.log")
+            )
+        print("ready: " + ", ".join(f"{s.name} {s.url}" for s in config.rewards), flush=True)
+        yield
+
+
+def trained_steps(config: RunConfig) -> int:
+    """The step of the run's last complete checkpoint (0 before the first)."""
+    return checkpoint_step(last_complete_checkpoint(config.run_dir / "checkpoints"))
+
+
+def train_until(config: RunConfig, steps: int) -> Path:
+    """GRPO (resumed) up to `steps`; the final model's folder. A run already there is copied
+    from its last checkpoint, not trained on."""
+    config.grpo["max_steps"] = steps
+    print(f"GRPO: up to step {steps} (run directory {config.run_dir})", flush=True)
+    return train(config)
+
+
+def policy_samples(path: Path, model: str, sampling: SamplingSettings) -> Path:
+    """`model`'s stories for the training plots, for the style service's policy class
+    (generated once, then reused)."""
     settings = PolicySampling(
-        prompts=out / "prompts", split="train", count=POLICY_STORIES_PER_PLOT, sampling=sampling
+        prompts=path.parent / "prompts",
+        split="train",
+        count=POLICY_STORIES_PER_PLOT,
+        sampling=sampling,
     )
-    print(f"the base model's stories for the training plots: {path}", flush=True)
-    generator = TransformersGenerator(EMBEDDED_POLICY, sampling, batch_size=16, cache_dir=CACHE)
+    print(f"{model}'s stories for the training plots: {path}", flush=True)
+    generator = TransformersGenerator(model, sampling, batch_size=16, cache_dir=CACHE)
     build_policy_samples(generator, settings, path)
     return path
 

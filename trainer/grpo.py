@@ -18,6 +18,8 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,15 +45,19 @@ RESUME_ONLY = frozenset(
 
 
 def train(config: RunConfig) -> Path:
-    """Run GRPO as configured; returns the folder of the final model."""
+    """Run GRPO as configured, logged to the run's `train.log`; the final model's folder."""
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    with _logging_to(config.run_dir / "train.log"):
+        return _train(config)
+
+
+def _train(config: RunConfig) -> Path:
     import torch
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer  # type: ignore[attr-defined]
 
     run_dir = config.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
-    _log_to(run_dir / "train.log")
     if config.preflight:
         for line in asyncio.run(check_services(config.rewards)):
             log.info(line)
@@ -137,11 +143,20 @@ def _prompts(config: RunConfig) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def _log_to(path: Path) -> None:
+@contextmanager
+def _logging_to(path: Path) -> Iterator[None]:
+    """The process's log lines also go to `path` while the block runs (a second run in the same
+    process, such as the next round of `make learn`, neither doubles nor inherits them)."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    logging.getLogger().setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
 
 
 def main(argv: list[str] | None = None) -> None:

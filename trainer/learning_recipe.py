@@ -63,17 +63,36 @@ def grpo_sampling(config: RunConfig) -> SamplingSettings:
     )
 
 
-def service_env(corpus: Path, policy_texts: Path, style_temperature: float) -> dict[str, str]:
+def refit_rounds(steps: int, every: int | None) -> list[int]:
+    """The step at which each round of GRPO ends: the style service relearns the policy's
+    stories between rounds (every `every` steps; one round when `every` is None).
+
+    >>> refit_rounds(36, 12), refit_rounds(30, 24), refit_rounds(24, None)
+    ([12, 24, 36], [24, 30], [24])
+    """
+    if every is None or every >= steps:
+        return [steps]
+    if every < 1:
+        raise ValueError(f"the refit interval must be >= 1 step (got {every})")
+    return [*range(every, steps, every), steps]
+
+
+def refit_samples_path(out: Path, step: int) -> Path:
+    """Where the stories of the model trained `step` steps, for the training plots, are kept."""
+    return out / f"policy-samples-step{step}.jsonl"
+
+
+def service_env(corpus: Path, policy_texts: list[Path], style_temperature: float) -> dict[str, str]:
     """The services' settings: the corpus, the policy's stories, the story band.
 
-    >>> env = service_env(Path("corpus"), Path("samples.jsonl"), 2.0)
+    >>> env = service_env(Path("corpus"), [Path("base.jsonl"), Path("step24.jsonl")], 2.0)
     >>> env["COMPLETENESS_BAND_LOW_WORDS"], env["STYLE_POLICY_TEXTS"]
-    ('150', 'samples.jsonl')
+    ('150', 'base.jsonl,step24.jsonl')
     """
     low, high = BAND_WORDS
     env = {
         "STYLE_BOOKS_DIR": str(corpus / "books"),
-        "STYLE_POLICY_TEXTS": str(policy_texts),
+        "STYLE_POLICY_TEXTS": ",".join(str(path) for path in policy_texts),
         "STYLE_SCORE_TEMPERATURE": str(style_temperature),
         "COMPLETENESS_BAND_LOW_WORDS": str(low),
         "COMPLETENESS_BAND_HIGH_WORDS": str(high),
@@ -91,12 +110,15 @@ def service_env(corpus: Path, policy_texts: Path, style_temperature: float) -> d
 
 def reward_curve(config: RunConfig, every: int = 8) -> dict[int, float]:
     """Mean weighted reward of the completions of each block of `every` steps, by its last step."""
-    blocks: dict[int, list[float]] = {}
+    blocks: dict[int, list[tuple[int, float]]] = {}
     for line in (config.run_dir / COMPLETIONS_LOG).read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         total = sum(s.weight * (record["rewards"][s.name] or 0.0) for s in config.rewards)
-        blocks.setdefault(-(-record["step"] // every) * every, []).append(total)
-    return {step: sum(values) / len(values) for step, values in sorted(blocks.items())}
+        blocks.setdefault((record["step"] - 1) // every, []).append((record["step"], total))
+    return {
+        max(step for step, _ in block): sum(total for _, total in block) / len(block)
+        for _, block in sorted(blocks.items())
+    }
 
 
 def side_by_side(eval_dir: Path, models: tuple[str, str], rows: int = 3) -> str:

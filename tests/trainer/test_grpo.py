@@ -88,6 +88,9 @@ def test_grpo_trains_logs_every_reward_and_resumes(
     exported = load_file(again / "model.safetensors")
     assert all(torch.equal(checkpoint[name], exported[name]) for name in checkpoint)
     assert not (again / "optimizer.pt").exists()
+    # Three runs in one process: each line logged once, not once per run so far.
+    log_lines = (run_dir / "train.log").read_text().splitlines()
+    assert log_lines and len(set(log_lines)) == len(log_lines)
 
 
 def completeness_only(

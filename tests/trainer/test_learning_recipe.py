@@ -10,6 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from trainer.completions_log import COMPLETIONS_LOG
 from trainer.config import load_config
 from trainer.evaluation.prompts import load_prompt_rows
 from trainer.grpo import train
@@ -20,7 +21,10 @@ from trainer.learning_recipe import (
     TRAINING_FIGURES,
     grpo_sampling,
     publish,
+    refit_rounds,
+    refit_samples_path,
     reward_curve,
+    service_env,
     write_prompts,
 )
 
@@ -40,6 +44,32 @@ def test_the_recipe_holds_plots_out_and_samples_as_it_trains(tmp_path: Path) -> 
     grpo = config.grpo
     generated = grpo["per_device_train_batch_size"] * grpo["gradient_accumulation_steps"]
     assert generated % grpo["num_generations"] == 0 and generated // grpo["num_generations"] >= 2
+
+
+def test_refit_rounds_end_at_the_last_step_and_each_names_its_own_samples(
+    tmp_path: Path,
+) -> None:
+    assert refit_rounds(40, 16) == [16, 32, 40]
+    assert refit_rounds(24, 24) == [24] and refit_rounds(24, 100) == [24]
+    with pytest.raises(ValueError, match="refit interval"):
+        refit_rounds(24, 0)
+    paths = [refit_samples_path(tmp_path, step) for step in refit_rounds(40, 16)[:-1]]
+    assert len(set(paths)) == 2 and all(p.suffix == ".jsonl" for p in paths)
+    env = service_env(tmp_path, [tmp_path / "policy-samples.jsonl", *paths], 4.0)
+    assert env["STYLE_POLICY_TEXTS"].split(",") == [
+        str(tmp_path / "policy-samples.jsonl"),
+        *map(str, paths),
+    ]
+
+
+def test_the_reward_curve_averages_blocks_and_names_each_by_its_last_step(tmp_path: Path) -> None:
+    config = load_config(CONFIG, ["--run_dir", str(tmp_path)])
+    rewards = {"style": 1.0, "content": 0.0, "completeness": None}  # None: a failed reward
+    lines = [json.dumps({"step": step, "rewards": rewards}) for step in range(1, 11)]
+    (tmp_path / COMPLETIONS_LOG).write_text("\n".join(lines) + "\n")
+    curve = reward_curve(config, every=4)
+    style_weight = config.rewards[0].weight
+    assert curve == pytest.approx({4: style_weight, 8: style_weight, 10: style_weight})
 
 
 @pytest.mark.slow

@@ -10,9 +10,9 @@ Usage: python scripts/learn.py --corpus ../shared/corpus [--out runs/learn] [--s
 3. the three reward services as separate processes, configured for ~200-word stories
    (logs in `OUT/logs/`);
 4. GRPO (`configs/grpo_learn_cpu.yaml`, run directory `OUT/grpo`, its report in `OUT/grpo/report`);
-   with `--refit-every K`, in rounds of K steps: after each, the trained model's stories for the
-   training plots (`OUT/policy-samples-stepN.jsonl`) join the policy class and the services
-   restart with them;
+   in rounds of `--refit-every K` steps (24; 0 for one round): after each, the trained model's
+   stories for the training plots (`OUT/policy-samples-stepN.jsonl`) join the policy class and
+   the services restart with them;
 5. `stylegrpo eval` of the base and the trained model on the held-out plots, same sampling and
    seeds: each measure's means, their difference and its 95% bootstrap interval
    (`OUT/eval/results/results.md`);
@@ -41,6 +41,7 @@ from trainer.evaluation.run import EvaluationSetup, ModelToEvaluate, evaluate
 from trainer.grpo import train
 from trainer.learning_recipe import (
     CONFIG,
+    REFIT_EVERY_STEPS,
     SERVICES,
     grpo_sampling,
     publish,
@@ -71,12 +72,12 @@ def main() -> None:
     parser.add_argument(
         "--refit-every",
         type=int,
-        default=None,
+        default=REFIT_EVERY_STEPS,
         metavar="K",
         help="every K steps, the trained model's stories for the training plots join the style "
         "service's policy class and the services restart with them, so that the style reward "
         "points away from what the policy writes now, not only from what the base model wrote "
-        "(default: never)",
+        f"(default: {REFIT_EVERY_STEPS}; 0: never)",
     )
     parser.add_argument(
         "--style-temperature",

@@ -36,6 +36,12 @@ PUBLISHED_SCORES = ("style", "content", "completeness", "stylometry", "author_lm
 PUBLISHED_FIGURES = ("style", "stylometry", "author_lm", "content", "completeness", "words")
 TRAINING_FIGURES = ("rewards.png", "reward-hacking monitor.png", "completion length.png")
 SERVICES = {"style": "style", "content": "judge", "completeness": "completeness"}
+# After 24 steps on the base model's stories as the policy class, the style reward rose while the
+# author-LM measure did not: the policy had moved away from the base model's stories, toward
+# upbeat summary prose that is no nearer Twain. Adding the trained model's own stories to the
+# policy class for the last 12 steps turned the held-out author-LM difference from -0.017 (the
+# same 12 steps without the refit) to +0.040 (README, "Does it learn?").
+REFIT_EVERY_STEPS = 24
 
 
 def write_prompts(folder: Path, config: RunConfig) -> Path:
@@ -63,17 +69,17 @@ def grpo_sampling(config: RunConfig) -> SamplingSettings:
     )
 
 
-def refit_rounds(steps: int, every: int | None) -> list[int]:
+def refit_rounds(steps: int, every: int) -> list[int]:
     """The step at which each round of GRPO ends: the style service relearns the policy's
-    stories between rounds (every `every` steps; one round when `every` is None).
+    stories between rounds (every `every` steps; 0: never, one round).
 
-    >>> refit_rounds(36, 12), refit_rounds(30, 24), refit_rounds(24, None)
-    ([12, 24, 36], [24, 30], [24])
+    >>> refit_rounds(36, 12), refit_rounds(36, 24), refit_rounds(24, 0)
+    ([12, 24, 36], [24, 36], [24])
     """
-    if every is None or every >= steps:
+    if every < 0:
+        raise ValueError(f"the refit interval must be >= 0 steps, 0 for never (got {every})")
+    if every == 0 or every >= steps:
         return [steps]
-    if every < 1:
-        raise ValueError(f"the refit interval must be >= 1 step (got {every})")
     return [*range(every, steps, every), steps]
 
 

@@ -50,9 +50,9 @@ def test_refit_rounds_end_at_the_last_step_and_each_names_its_own_samples(
     tmp_path: Path,
 ) -> None:
     assert refit_rounds(40, 16) == [16, 32, 40]
-    assert refit_rounds(24, 24) == [24] and refit_rounds(24, 100) == [24]
+    assert refit_rounds(24, 24) == refit_rounds(24, 100) == refit_rounds(24, 0) == [24]
     with pytest.raises(ValueError, match="refit interval"):
-        refit_rounds(24, 0)
+        refit_rounds(24, -1)
     paths = [refit_samples_path(tmp_path, step) for step in refit_rounds(40, 16)[:-1]]
     assert len(set(paths)) == 2 and all(p.suffix == ".jsonl" for p in paths)
     env = service_env(tmp_path, [tmp_path / "policy-samples.jsonl", *paths], 4.0)

@@ -87,6 +87,8 @@ def main() -> None:
         "model's stories, all far from the author, still differ in style reward",
     )
     args = parser.parse_args()
+    if args.refit_every < 0:
+        parser.error(f"--refit-every must be >= 0 steps, 0 for never (got {args.refit_every})")
     books = args.corpus / "books"
     if not books.is_dir():
         sys.exit(f"no books at {books}: point --corpus at a folder with books/AUTHOR--TITLE.txt")

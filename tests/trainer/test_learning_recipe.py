@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,28 @@ def test_the_reward_curve_averages_blocks_and_names_each_by_its_last_step(tmp_pa
     curve = reward_curve(config, every=4)
     style_weight = config.rewards[0].weight
     assert curve == pytest.approx({4: style_weight, 8: style_weight, 10: style_weight})
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--refit-every", "-1"], "--refit-every must be >= 0 steps"),
+        (["--out", "never-written"], "no books at"),
+    ],
+)
+def test_make_learn_refuses_bad_arguments_in_one_line(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    script = Path(__file__).resolve().parents[2] / "scripts" / "learn.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--corpus", str(tmp_path), *arguments],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode != 0 and message in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "never-written").exists()
 
 
 @pytest.mark.slow

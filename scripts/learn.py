@@ -129,6 +129,7 @@ def main() -> None:
             print("warning: this CPU has no native bfloat16: --bf16 will be slower", flush=True)
         overrides += ["--grpo.bf16", "true"]
     config = load_config(CONFIG, overrides)
+    (args.out / "logs").mkdir(parents=True, exist_ok=True)
     try:
         with ExitStack() as stack:
             if args.generation == "vllm-cpu":
@@ -193,7 +194,6 @@ def learn(config: RunConfig, args: argparse.Namespace, prompts: Path) -> Path:
 def generation_server(config: RunConfig, out: Path, venv: Path) -> Iterator[str]:
     """A vllm-cpu server of the policy for GRPO's stories; its URL once it answers."""
     logs = out / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
     model = serving_copy(
         Path(resolve_policy_model(config.model, CACHE)), out / "rollout-server-model"
     )

@@ -62,10 +62,17 @@ class ServerRollout:
 
     def __call__(self, prompts: list[Any], trainer: Any) -> dict[str, Any]:
         """Token ids and log-probabilities of one completion per prompt, in order."""
+        for prompt in prompts:
+            if not isinstance(prompt, list):
+                raise RolloutServerError(
+                    "the server rollout needs conversational prompts (a list of messages); "
+                    f"got {type(prompt).__name__}"
+                )
         step = int(trainer.state.global_step)
-        if self._loaded_step != step:
+        reload = self._loaded_step != step
+        if reload:
             self._save_weights(trainer)
-        return asyncio.run(self._rollout(prompts, trainer.args, step))
+        return asyncio.run(self._rollout(prompts, trainer.args, step, reload=reload))
 
     def _save_weights(self, trainer: Any) -> None:
         started = time.perf_counter()
@@ -75,7 +82,9 @@ class ServerRollout:
         seconds = time.perf_counter() - started
         log.info("policy weights written for the generation server in %.1f s", seconds)
 
-    async def _rollout(self, prompts: list[Any], args: Any, step: int) -> dict[str, Any]:
+    async def _rollout(
+        self, prompts: list[Any], args: Any, step: int, *, reload: bool
+    ) -> dict[str, Any]:
         http = RetryingHTTP(
             self.url,
             headers=self._headers,
@@ -86,7 +95,7 @@ class ServerRollout:
             backoff_max=10,
         )
         try:
-            if self._loaded_step != step:
+            if reload:
                 await self._load_weights(http)
                 self._loaded_step = step
             groups = _runs_of_equal(prompts)
@@ -147,11 +156,6 @@ class ServerRollout:
             **({"min_p": args.min_p} if args.min_p else {}),
             **(args.generation_kwargs or {}),
         }
-        if not isinstance(prompt, list):
-            raise RolloutServerError(
-                "the server rollout needs conversational prompts (a list of messages); "
-                f"got {type(prompt).__name__}"
-            )
         response = await http.request("POST", "/v1/chat/completions", body)
         try:
             answer = json.loads(response.text)

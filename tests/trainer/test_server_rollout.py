@@ -18,7 +18,7 @@ from safetensors.torch import load_file
 
 from tests.trainer.conftest import save_random_policy
 from trainer.config import ConfigError, load_config
-from trainer.grpo import COMPLETIONS_LOG, train
+from trainer.grpo import COMPLETIONS_LOG, server_rollout, train
 from trainer.server_rollout import (
     RolloutServerError,
     ServerRollout,
@@ -94,6 +94,35 @@ def test_the_server_rollout_refuses_settings_it_cannot_serve(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(None, ["--rollout_server.url", "http://127.0.0.1:8000", *overrides])
+
+
+def test_plain_text_prompts_are_refused_before_any_weights_are_written(tmp_path: Path) -> None:
+    rollout = ServerRollout("http://127.0.0.1:9", "policy", tmp_path / "weights")
+    with pytest.raises(RolloutServerError, match="conversational prompts"):
+        rollout(["Write a story."], fake_trainer(model=None, step=0))
+    assert not (tmp_path / "weights").exists()
+
+
+def test_the_server_rollout_refuses_a_multi_process_launch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    config = load_config(None, ["--rollout_server.url", "http://127.0.0.1:8000"])
+    with pytest.raises(ConfigError, match="one training process"):
+        server_rollout(config)
+
+
+def test_an_unset_api_key_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ROLLOUT_KEY_FOR_TEST", raising=False)
+    config = load_config(
+        None,
+        [
+            "--rollout_server.url", "http://127.0.0.1:8000",
+            "--rollout_server.api_key_env", "ROLLOUT_KEY_FOR_TEST",
+        ],
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="ROLLOUT_KEY_FOR_TEST, which is not set"):
+        server_rollout(config)
 
 
 def test_a_rollout_server_url_needs_a_scheme() -> None:

@@ -1,7 +1,7 @@
 """`make learn`: teach SmolLM2-135M-Instruct Mark Twain's voice on 2 CPU cores, then measure it.
 
 Usage: python scripts/learn.py --corpus ../shared/corpus [--out runs/learn] [--steps N]
-       [--refit-every K]
+       [--refit-every K] [--SECTION.KEY VALUE ...]
 
 1. prompts: the built-in plots, split by plot; 12 are held out and never trained on
    (`OUT/prompts/{train,test}.jsonl`);
@@ -38,7 +38,7 @@ from pathlib import Path
 from services.launcher import ServiceStartError, running_service
 from shared.cpu import native_bf16
 from trainer.checkpoints import checkpoint_step, last_complete_checkpoint
-from trainer.config import RunConfig, load_config
+from trainer.config import ConfigError, RunConfig, load_config
 from trainer.data.policy_samples import PolicySampling, build_policy_samples
 from trainer.evaluation.generation import SamplingSettings
 from trainer.evaluation.local_generator import TransformersGenerator
@@ -67,7 +67,11 @@ EVAL_STORIES_PER_PLOT = 4
 
 def main() -> None:
     """Run every stage, resuming whatever an earlier run finished."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=f"Any other --SECTION.KEY VALUE overrides {CONFIG.name} "
+        "(e.g. --grpo.learning_rate 1e-5).",
+    )
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=Path("runs/learn"))
     parser.add_argument(
@@ -113,13 +117,15 @@ def main() -> None:
         help="STYLE_SCORE_TEMPERATURE: divides each window's log-odds, so that the base "
         "model's stories, all far from the author, still differ in style reward",
     )
-    args = parser.parse_args()
+    args, config_overrides = parser.parse_known_args()
+    if config_overrides and not config_overrides[0].startswith("--"):
+        parser.error(f"unexpected argument {config_overrides[0]!r}")
     if args.refit_every < 0:
         parser.error(f"--refit-every must be >= 0 steps, 0 for never (got {args.refit_every})")
     books = args.corpus / "books"
     if not books.is_dir():
         sys.exit(f"no books at {books}: point --corpus at a folder with books/AUTHOR--TITLE.txt")
-    prompts = write_prompts(args.out / "prompts", load_config(CONFIG, []))
+    prompts = args.out / "prompts" / "train.jsonl"
     overrides = ["--run_dir", str(args.out / "grpo"), "--resume", "true"]
     overrides += ["--prompts_file", str(prompts), "--monitor.books_dir", str(books)]
     if args.steps is not None:
@@ -128,7 +134,11 @@ def main() -> None:
         if not native_bf16():
             print("warning: this CPU has no native bfloat16: --bf16 will be slower", flush=True)
         overrides += ["--grpo.bf16", "true"]
-    config = load_config(CONFIG, overrides)
+    try:
+        config = load_config(CONFIG, overrides + config_overrides)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    write_prompts(prompts.parent, config)
     (args.out / "logs").mkdir(parents=True, exist_ok=True)
     try:
         with ExitStack() as stack:

@@ -96,6 +96,31 @@ def test_make_learn_refuses_bad_arguments_in_one_line(
     assert "Traceback" not in result.stderr and not (tmp_path / "never-written").exists()
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--grpo_typo.max_steps", "3"], "unknown key(s) grpo_typo"),
+        (["--grpo.max_steps"], "override --grpo.max_steps has no value"),
+        (["stray"], "unexpected argument 'stray'"),
+    ],
+)
+def test_make_learn_refuses_bad_config_overrides_before_writing(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    (tmp_path / "books").mkdir()
+    script = Path(__file__).resolve().parents[2] / "scripts" / "learn.py"
+    out = tmp_path / "never-written"
+    result = subprocess.run(
+        [sys.executable, str(script), "--corpus", str(tmp_path), "--out", str(out), *arguments],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
+
+
 @pytest.mark.slow
 def test_two_steps_of_the_recipe_run_on_a_tiny_policy(
     tmp_path: Path,

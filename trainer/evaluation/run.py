@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,9 @@ class EvaluationSetup:
     server_api_key: str | None = None
     # The author-LM ratio: fine-tuned on `books` of `author` once (cached), minutes on a CPU.
     author_lm: bool = True
+    # What generates a model's stories (model, sampling -> generator), in place of transformers
+    # or the server at `server_url`.
+    generator_for: Callable[[str, SamplingSettings], Generator] | None = None
 
 
 def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
@@ -129,6 +133,8 @@ def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
 
 
 def _generator(spec: ModelToEvaluate, setup: EvaluationSetup) -> Generator:
+    if setup.generator_for is not None:
+        return setup.generator_for(spec.model, spec.sampling)
     return build_generator(
         spec.model,
         spec.sampling,

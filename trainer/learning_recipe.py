@@ -159,7 +159,9 @@ def publish(run: Path, models: tuple[str, str], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     results = run / "eval" / RESULTS_FOLDER
     sources = [results / "results.md", *(results / f"{m}.png" for m in PUBLISHED_FIGURES)]
-    sources += [run / "grpo" / "report" / name for name in TRAINING_FIGURES]
+    # The monitor's figure exists once the monitor has run (every `monitor.every_steps`).
+    report = run / "grpo" / "report"
+    sources += [report / name for name in TRAINING_FIGURES if (report / name).is_file()]
     written = []
     for source in sources:
         name = source.name if source.parent == results else f"training-{source.name}"

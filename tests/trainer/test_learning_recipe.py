@@ -136,8 +136,7 @@ def test_two_steps_of_the_recipe_run_on_a_tiny_policy(
         "rewards.0.url": style_url_for_random_policy, "rewards.1.url": judge_url,
         "rewards.2.url": completeness_service[0], "monitor.books_dir": "null",
         "grpo.max_steps": "2", "grpo.max_completion_length": "12", "grpo.save_steps": "2",
-        # 12 tokens always hit the limit: the recipe masks such completions out of the loss.
-        "grpo.mask_truncated_completions": "false", "grpo.learning_rate": "1e-3",
+        "grpo.learning_rate": "1e-3",
     }  # fmt: skip
     config = load_config(CONFIG, [part for k, v in overrides.items() for part in (f"--{k}", v)])
     final = train(config)
@@ -150,9 +149,9 @@ def test_two_steps_of_the_recipe_run_on_a_tiny_policy(
     assert list(curve) == [1, 2] and all(0.0 <= mean <= 1.0 for mean in curve.values())
 
 
-def test_publish_copies_the_figures_and_shows_the_first_stories_side_by_side(
-    tmp_path: Path,
-) -> None:
+def fake_learn_run(tmp_path: Path) -> Path:
+    """What `make learn` leaves for `publish`: the evaluation's results and stories of 4 plots x
+    2 samples, and the training report's figures."""
     run = tmp_path / "learn"
     results = run / "eval" / "results"
     report = run / "grpo" / "report"
@@ -181,8 +180,13 @@ def test_publish_copies_the_figures_and_shows_the_first_stories_side_by_side(
         (run / "eval" / model / "completions.jsonl").write_text(
             "".join(json.dumps(line) + "\n" for line in lines)
         )
+    return run
 
-    written = publish(run, ("base", "trained"), tmp_path / "docs")
+
+def test_publish_copies_the_figures_and_shows_the_first_stories_side_by_side(
+    tmp_path: Path,
+) -> None:
+    written = publish(fake_learn_run(tmp_path), ("base", "trained"), tmp_path / "docs")
 
     names = {path.name for path in written}
     assert {"results.md", "style.png", "training-rewards.png", "side-by-side.md"} <= names
@@ -193,3 +197,13 @@ def test_publish_copies_the_figures_and_shows_the_first_stories_side_by_side(
     assert "> base story 0.0\n>\n> THE END." in page and "trained story 2.0" in page
     assert "story 0.1" not in page, "the first story of each prompt only"
     assert "**trained** (style 0.201, stylometry 0.500, 102 words)" in page
+
+
+def test_publish_skips_the_monitor_figure_of_a_run_too_short_for_the_monitor(
+    tmp_path: Path,
+) -> None:
+    run = fake_learn_run(tmp_path)
+    (run / "grpo" / "report" / "reward-hacking monitor.png").unlink()
+    written = {path.name for path in publish(run, ("base", "trained"), tmp_path / "docs")}
+    assert "training-rewards.png" in written
+    assert "training-reward-hacking-monitor.png" not in written

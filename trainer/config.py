@@ -8,8 +8,10 @@ replicas are a list in YAML or a comma-separated string on the command line
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -150,16 +152,33 @@ class RunConfig:
 
 def load_config(path: Path | None, overrides: list[str]) -> RunConfig:
     """The config from `path` (or defaults), with `--key value` overrides applied in order."""
-    config: RunConfig = load_dataclass(RunConfig, path, overrides, passthrough="grpo")
+    config: RunConfig = load_dataclass(
+        RunConfig, path, overrides, passthrough="grpo", arguments_class=_grpo_config
+    )
     return config
 
 
+def _grpo_config() -> type[Any]:
+    """TRL's `GRPOConfig`, which the `grpo` section's arguments go to."""
+    from trl import GRPOConfig  # type: ignore[attr-defined]
+
+    config_class: type[Any] = GRPOConfig
+    return config_class
+
+
 def load_dataclass(
-    cls: type[Any], path: Path | None, overrides: list[str], *, passthrough: str
+    cls: type[Any],
+    path: Path | None,
+    overrides: list[str],
+    *,
+    passthrough: str,
+    arguments_class: Callable[[], type[Any]] | None = None,
 ) -> Any:
     """A `cls` config tree from YAML at `path` and `--key value` overrides, in that order.
 
-    `passthrough` names the field that holds TRL arguments as they are (a plain mapping).
+    `passthrough` names the field that holds trainer arguments as they are (a plain mapping);
+    `arguments_class` returns the dataclass they go to (imported only when called), whose
+    fields are the keys that section may hold.
     """
     data: dict[str, Any] = {}
     if path is not None:
@@ -175,7 +194,32 @@ def load_dataclass(
     if not isinstance(arguments, dict):
         raise ConfigError(f"{passthrough} must be a mapping of trainer arguments")
     data[passthrough] = {key: _numbers(value) for key, value in arguments.items()}
+    if arguments_class is not None and arguments:
+        check_arguments(data[passthrough], arguments_class(), passthrough)
     return _build(cls, data, "")
+
+
+def check_arguments(arguments: dict[str, Any], config_class: type[Any], section: str) -> None:
+    """Stop at a key that `config_class` (a dataclass) does not take, naming the closest that it
+    does.
+
+    >>> from dataclasses import make_dataclass
+    >>> Args = make_dataclass("Args", ["learning_rate", "max_steps"])
+    >>> try:
+    ...     check_arguments({"learning_rat": 1e-5}, Args, "grpo")
+    ... except ConfigError as exc:
+    ...     print(exc)
+    unknown key grpo.learning_rat (not a Args argument); closest: grpo.learning_rate
+    """
+    known = sorted(f.name for f in fields(config_class) if f.init)
+    for key in arguments:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+        hint = "; closest: " + ", ".join(f"{section}.{c}" for c in close) if close else ""
+        raise ConfigError(
+            f"unknown key {section}.{key} (not a {config_class.__name__} argument){hint}"
+        )
 
 
 def plain_config(config: Any) -> dict[str, Any]:

@@ -63,6 +63,18 @@ class StyleEncoderConfig:
 def load_style_encoder_config(path: Path | None, overrides: list[str]) -> StyleEncoderConfig:
     """The config from `path` (or defaults), with `--key value` overrides applied in order."""
     config: StyleEncoderConfig = load_dataclass(
-        StyleEncoderConfig, path, overrides, passthrough="training"
+        StyleEncoderConfig,
+        path,
+        overrides,
+        passthrough="training",
+        arguments_class=_training_arguments,
     )
     return config
+
+
+def _training_arguments() -> type[Any]:
+    """`SentenceTransformerTrainingArguments`, which the `training` section's arguments go to."""
+    from sentence_transformers import SentenceTransformerTrainingArguments
+
+    config_class: type[Any] = SentenceTransformerTrainingArguments
+    return config_class

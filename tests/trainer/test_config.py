@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from trainer.config import ConfigError, load_config
+from trainer.sft_config import load_sft_config
+from trainer.style_encoder_config import load_style_encoder_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,6 +57,28 @@ def test_overrides_reach_nested_keys_and_parse_values(tmp_path: Path) -> None:
 def test_bad_keys_are_named(overrides: list[str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(None, overrides)
+
+
+@pytest.mark.parametrize(
+    ("load", "overrides", "message"),
+    [
+        (load_config, ["--grpo.learning_rat", "1e-5"],
+         "unknown key grpo.learning_rat (not a GRPOConfig argument); closest: grpo.learning_rate"),
+        (load_sft_config, ["--sft.num_train_epoch", "1"],
+         "unknown key sft.num_train_epoch (not a SFTConfig argument); closest: "
+         "sft.num_train_epochs"),
+        (load_style_encoder_config, ["--training.warmup_ratioo", "0.1"],
+         "unknown key training.warmup_ratioo (not a SentenceTransformerTrainingArguments "
+         "argument); closest: training.warmup_ratio"),
+        (load_config, ["--grpo.no_such_argument", "1"], "unknown key grpo.no_such_argument"),
+    ],
+)  # fmt: skip
+def test_each_stage_names_an_unknown_trainer_argument_at_load_time(
+    load: Callable[[Path | None, list[str]], Any], overrides: list[str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load(None, overrides)
+    assert str(raised.value).startswith(message)
 
 
 def test_cli_reports_a_bad_config_with_exit_2(tmp_path: Path) -> None:

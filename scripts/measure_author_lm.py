@@ -1,8 +1,10 @@
-"""Held-out AUCs of the author-LM likelihood ratio beside cosine Delta, on ~200-word texts.
+"""Held-out AUCs of the author-LM likelihood ratios beside cosine Delta, on ~200-word texts.
 
 The author LM (`trainer/author_lm.py`) is fine-tuned on the author's books without the held-out
-ones; the Delta profile is built from every author's books without the held-out ones. Both then
-score the same texts, each cut to its first `--words` words (paragraph breaks kept):
+ones, the rivals' LM on every other author's books without the held-out ones; the Delta profile
+is built from every author's books without the held-out ones. All three measures - `author_lm`
+(author over base), `author_vs_rivals` (author over rivals) and Delta closeness - then score the
+same texts, each cut to its first `--words` words (paragraph breaks kept):
   author     passages of the author's held-out books (the positives)
   policy     the base policy's stories (`completion` of a JSONL file)
   generic    LLM-written paragraphs (`text` of a JSONL file), joined into passages
@@ -124,16 +126,25 @@ def main() -> None:
         args.books, args.author, held_out=HELD_OUT[args.author], settings=settings,
         cache_dir=args.cache_dir,
     )  # fmt: skip
+    rival_titles = [t for a, titles in HELD_OUT.items() if a != args.author for t in titles]
+    rivals = AuthorLanguageModel.build_rivals(
+        args.books, args.author, held_out=rival_titles, settings=settings,
+        cache_dir=args.cache_dir,
+    )  # fmt: skip
     built = time.monotonic() - began
-    print(f"author LM: {model.folder} ({built:.0f} s here; trained in {model.info['seconds']} s,"
-          f" loss {model.info['first_loss']:.3f} -> {model.info['last_loss']:.3f})")  # fmt: skip
+    print(f"built or loaded both LMs in {built:.0f} s here")
+    for lm in (model, rivals):
+        print(f"{lm.info['author']} LM: {lm.folder} (trained in {lm.info['seconds']} s, loss "
+              f"{lm.info['first_loss']:.3f} -> {lm.info['last_loss']:.3f})")  # fmt: skip
 
     all_texts = [t for group in classes.values() for t in group]
     began, cpu = time.monotonic(), time.process_time()
     ratios = model.measure(all_texts)
     seconds, cpu_seconds = time.monotonic() - began, time.process_time() - cpu
+    contrasts = [a - r for a, r in zip(ratios, rivals.measure(all_texts), strict=True)]
     tokens = sum(len(model.tokenizer(t)["input_ids"]) for t in all_texts)
-    print(f"scored {len(all_texts)} texts ({tokens / len(all_texts):.0f} tokens each on average) "
+    print(f"author LM: scored {len(all_texts)} texts ({tokens / len(all_texts):.0f} tokens each "
+          "on average) "
           f"in {seconds:.0f} s wall, {cpu_seconds:.0f} s CPU: {seconds / len(all_texts):.2f} s "
           "per text")  # fmt: skip
     closeness = [s.closeness for s in profile.measure(all_texts)]
@@ -142,20 +153,26 @@ def main() -> None:
     start = 0
     for name, group in classes.items():
         window = slice(start, start + len(group))
-        scores[name] = {"lm": np.array(ratios[window]), "delta": np.array(closeness[window])}
+        scores[name] = {
+            "lm": np.array(ratios[window]),
+            "contrast": np.array(contrasts[window]),
+            "delta": np.array(closeness[window]),
+        }
         start += len(group)
     own = scores["author"]
     print(f"\n{args.words}-word texts; AUC: held-out {args.author} passages against each class")
-    print("| class | n | author_lm AUC | Delta closeness AUC | author_lm mean | closeness mean |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| class | n | AUC: author_lm | author_vs_rivals | Delta closeness | mean: author_lm | "
+          "author_vs_rivals | closeness |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    measures = ("lm", "contrast", "delta")
     for name, values in scores.items():
         aucs = (
-            ["-", "-"]
+            ["-"] * len(measures)
             if name == "author"
-            else [f"{roc_auc(own[m], values[m]):.3f}" for m in ("lm", "delta")]
+            else [f"{roc_auc(own[m], values[m]):.3f}" for m in measures]
         )
-        print(f"| {name} | {len(values['lm'])} | {aucs[0]} | {aucs[1]} | "
-              f"{values['lm'].mean():+.3f} | {values['delta'].mean():.3f} |")  # fmt: skip
+        means = [f"{values[m].mean():+.3f}" for m in measures]
+        print(f"| {name} | {len(values['lm'])} | {' | '.join(aucs)} | {' | '.join(means)} |")
 
 
 if __name__ == "__main__":

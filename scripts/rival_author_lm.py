@@ -7,7 +7,9 @@ prose of *any* author raises it. Here each model's stories of an evaluation run
 author, built the same way (`trainer/author_lm.py`, cached like the target's: ~12 min each on
 2 CPU cores the first time), and the table gives, per author, both models' means and the paired
 bootstrap interval of the difference (`trainer.evaluation.intervals`), then the target's ratio
-minus each rival's: the part that tells the target from that rival.
+minus each rival's: the part that tells the target from that rival; and minus the ratio of the
+rivals' LM, fine-tuned on every other author's books together: the evaluation's `author_vs_rivals`
+(`trainer.author_lm.AuthorLmMeasures`), for an evaluation that predates it.
 
 Usage: python scripts/rival_author_lm.py --eval runs/learn/eval --books ../shared/corpus/books
        [--models base trained] [--author mark-twain] [--rivals arthur-conan-doyle pg-wodehouse]
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from services.style.corpus import find_books
-from trainer.author_lm import AuthorLanguageModel
+from trainer.author_lm import AuthorLanguageModel, rivals_label
 from trainer.evaluation.completions import COMPLETIONS_FILE
 from trainer.evaluation.intervals import difference_interval
 
@@ -49,6 +51,10 @@ def main() -> None:
             name: lm.measure([str(r["completion"]) for r in rows]) for name, rows in stories.items()
         }
         del lm
+    pooled = AuthorLanguageModel.build_rivals(args.books, args.author, cache_dir=CACHE)
+    pooled_ratios = {
+        name: pooled.measure([str(r["completion"]) for r in rows]) for name, rows in stories.items()
+    }
     first, second = args.models
     print(f"| author LM | {first} | {second} | {second} - {first} |\n| --- | --- | --- | --- |")
     for author, by_model in ratios.items():
@@ -61,6 +67,12 @@ def main() -> None:
             for name in args.models
         }
         print(row(f"{args.author} - {rival}", stories, first, second, contrast))
+    against_pooled = {
+        name: [t - r for t, r in zip(ratios[args.author][name], pooled_ratios[name], strict=True)]
+        for name in args.models
+    }
+    label = f"{args.author} - {rivals_label(args.author)} (author_vs_rivals)"
+    print(row(label, stories, first, second, against_pooled))
 
 
 def load_stories(path: Path) -> list[dict[str, Any]]:

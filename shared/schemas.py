@@ -166,6 +166,18 @@ class StyleDetails(BaseModel):
         description="What the score was multiplied by for not reading as prose, in [0, 1]: 0 at "
         "or below STYLE_PROSE_KNOWN_FLOOR, 1 from STYLE_PROSE_KNOWN_FULL, linear between.",
     )
+    repeated_bigram_fraction: float | None = Field(
+        default=None,
+        description="Share of the text's word pairs that repeat an earlier pair of the same "
+        "stretch of ~STYLE_REPETITION_WINDOW_WORDS words (the stretches' mean, by words); None "
+        "with the repetition guard off.",
+    )
+    repetition_factor: float | None = Field(
+        default=None,
+        description="What the score was multiplied by for repetition, in [0, 1]: per stretch 1 "
+        "up to STYLE_REPETITION_THRESHOLD, 0 from STYLE_REPETITION_FULL, linear between; the "
+        "stretches' mean, by words.",
+    )
 
 
 class RuleResult(BaseModel):

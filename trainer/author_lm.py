@@ -12,6 +12,14 @@ what the untrained policy writes scores near or below 0 and the value rises only
 moves toward the author's books. It never enters training, and shares no features with the
 reward: no encoder, no n-gram vocabulary, only next-token probabilities.
 
+That ratio also rises for a text that leaves the base model's chat prose for any author's book
+prose (on the learning recipe's held-out stories, the LMs of Conan Doyle and Wodehouse rose
+nearly as much as Twain's: `scripts/rival_author_lm.py`). So the evaluation reports a contrast
+beside it, the author's LM over a rivals' LM fine-tuned the same way on every other author's
+books (`AuthorLmMeasures`):
+
+    author_vs_rivals(text) = mean over the text's tokens of [log p_author - log p_rivals]
+
 Choices, and why:
 - LoRA on every attention and MLP projection, kept as an adapter rather than merged: one model
   in memory scores both sides (the base is the same model with the adapter switched off), the
@@ -25,8 +33,9 @@ Choices, and why:
 - Each training block starts at a paragraph start after `<|endoftext|>`, as a scored text is
   read: from a document start, every token predicted.
 
-`build` caches the adapter under `CACHE/author-lm/AUTHOR-KEY/`, KEY a hash of the books' text,
-the author, the held-out titles and the settings; a folder is written whole or not at all.
+`build` caches the adapter under `CACHE/author-lm/AUTHOR-KEY/` (`build_rivals` under
+`rivals-of-AUTHOR-KEY/`), KEY a hash of the books' text, the author, the held-out titles and the
+settings; a folder is written whole or not at all.
 Figures on held-out books: `scripts/measure_author_lm.py`.
 """
 
@@ -101,12 +110,31 @@ class AuthorLanguageModel:
         cache_dir: Path = DEFAULT_CACHE,
     ) -> AuthorLanguageModel:
         """Fine-tune on the author's books but the `held_out` titles, or load the cached one."""
-        settings = settings or AuthorLmSettings()
-        books = _training_books(books_dir, author, held_out)
-        key = _cache_key(books, author, settings)
-        folder = cache_dir / "author-lm" / f"{author}-{key}"
+        books = _training_books(books_dir, author, held_out, rivals=False)
+        return cls._build(books, author, settings or AuthorLmSettings(), cache_dir)
+
+    @classmethod
+    def build_rivals(
+        cls,
+        books_dir: Path,
+        author: str,
+        *,
+        held_out: Sequence[str] = (),
+        settings: AuthorLmSettings | None = None,
+        cache_dir: Path = DEFAULT_CACHE,
+    ) -> AuthorLanguageModel:
+        """The same on every *other* author's books, pooled, but the `held_out` titles: the
+        rivals' LM, for `AuthorLmMeasures`' contrast."""
+        books = _training_books(books_dir, author, held_out, rivals=True)
+        return cls._build(books, rivals_label(author), settings or AuthorLmSettings(), cache_dir)
+
+    @classmethod
+    def _build(
+        cls, books: list[Book], label: str, settings: AuthorLmSettings, cache_dir: Path
+    ) -> AuthorLanguageModel:
+        folder = cache_dir / "author-lm" / f"{label}-{_cache_key(books, label, settings)}"
         if not (folder / MARKER).is_file():
-            _train(books, author, settings, folder, cache_dir)
+            _train(books, label, settings, folder, cache_dir)
         return cls.load(folder, cache_dir=cache_dir)
 
     @classmethod
@@ -169,16 +197,81 @@ class AuthorLanguageModel:
         return (picked - logits.logsumexp(dim=-1)).cpu()
 
 
-def _training_books(books_dir: Path, author: str, held_out: Sequence[str]) -> list[Book]:
-    own = [book for book in find_books(books_dir) if book.author == author]
+@dataclass
+class AuthorLmMeasures:
+    """The evaluation's language-model measures of a text, in nats per token:
+
+    - `author_lm`: log p_author - log p_base. It rises as a text leaves the base model's chat
+      prose for book prose of *any* author, as much as for the author's own;
+    - `author_vs_rivals` (with `rivals`): log p_author - log p_rivals, the author's LM over one
+      fine-tuned the same way on every other author's books: above 0 where the text is likelier
+      the author's than the other authors', so it rises only for what tells them apart.
+    """
+
+    author: AuthorLanguageModel
+    rivals: AuthorLanguageModel | None = None
+
+    @classmethod
+    def build(
+        cls,
+        books_dir: Path,
+        author: str,
+        *,
+        settings: AuthorLmSettings | None = None,
+        cache_dir: Path = DEFAULT_CACHE,
+    ) -> AuthorLmMeasures:
+        """Both LMs on the whole books folder (the rivals' when it holds another author's)."""
+        target = AuthorLanguageModel.build(
+            books_dir, author, settings=settings, cache_dir=cache_dir
+        )
+        if not any(book.author != author for book in find_books(books_dir)):
+            print(f"no other author's books in {books_dir}: no author_vs_rivals", flush=True)
+            return cls(target)
+        rivals = AuthorLanguageModel.build_rivals(
+            books_dir, author, settings=settings, cache_dir=cache_dir
+        )
+        return cls(target, rivals)
+
+    @property
+    def names(self) -> list[str]:
+        """The measures `measure` gives, in order."""
+        return ["author_lm", *(["author_vs_rivals"] if self.rivals is not None else [])]
+
+    def measure(self, texts: Sequence[str]) -> dict[str, list[float]]:
+        """Each measure's value for every text (NaN for a text without tokens)."""
+        own = self.author.measure(texts)
+        if self.rivals is None:
+            return {"author_lm": own}
+        rivals = self.rivals.measure(texts)  # each ratio is over the same base: it cancels
+        return {
+            "author_lm": own,
+            "author_vs_rivals": [a - r for a, r in zip(own, rivals, strict=True)],
+        }
+
+
+def rivals_label(author: str) -> str:
+    """What the rivals' LM of `author` is called (its cache folder and `info["author"]`)."""
+    return f"rivals-of-{author}"
+
+
+def _training_books(
+    books_dir: Path, author: str, held_out: Sequence[str], *, rivals: bool
+) -> list[Book]:
+    """The author's books, or with `rivals` every other author's, but the `held_out` titles."""
+    own = [book for book in find_books(books_dir) if (book.author == author) != rivals]
+    whose = f"the books of authors other than {author!r}" if rivals else f"{author!r}'s books"
     unknown = sorted(set(held_out) - {book.title for book in own})
     if unknown:
-        raise ValueError(f"held-out titles not among {author!r}'s books in {books_dir}: {unknown}")
+        raise ValueError(f"held-out titles not among {whose} in {books_dir}: {unknown}")
     books = [book for book in own if book.title not in held_out]
     if not books:
+        wanted = (
+            f"AUTHOR--TITLE.txt books of an author other than {author}"
+            if rivals
+            else f"{author}--TITLE.txt books"
+        )
         raise FileNotFoundError(
-            f"no {author}--TITLE.txt books in {books_dir} to fine-tune on (held out: "
-            f"{list(held_out)})"
+            f"no {wanted} in {books_dir} to fine-tune on (held out: {list(held_out)})"
         )
     return books
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -153,17 +153,9 @@ class RunConfig:
 def load_config(path: Path | None, overrides: list[str]) -> RunConfig:
     """The config from `path` (or defaults), with `--key value` overrides applied in order."""
     config: RunConfig = load_dataclass(
-        RunConfig, path, overrides, passthrough="grpo", arguments_class=_grpo_config
+        RunConfig, path, overrides, passthrough="grpo", arguments_class="trl:GRPOConfig"
     )
     return config
-
-
-def _grpo_config() -> type[Any]:
-    """TRL's `GRPOConfig`, which the `grpo` section's arguments go to."""
-    from trl import GRPOConfig  # type: ignore[attr-defined]
-
-    config_class: type[Any] = GRPOConfig
-    return config_class
 
 
 def load_dataclass(
@@ -172,13 +164,13 @@ def load_dataclass(
     overrides: list[str],
     *,
     passthrough: str,
-    arguments_class: Callable[[], type[Any]] | None = None,
+    arguments_class: str | None = None,
 ) -> Any:
     """A `cls` config tree from YAML at `path` and `--key value` overrides, in that order.
 
     `passthrough` names the field that holds trainer arguments as they are (a plain mapping);
-    `arguments_class` returns the dataclass they go to (imported only when called), whose
-    fields are the keys that section may hold.
+    `arguments_class` (`module:Class`) is the dataclass they go to, imported only when the
+    section has keys (TRL's import takes seconds); its fields are the keys the section may hold.
     """
     data: dict[str, Any] = {}
     if path is not None:
@@ -195,7 +187,8 @@ def load_dataclass(
         raise ConfigError(f"{passthrough} must be a mapping of trainer arguments")
     data[passthrough] = {key: _numbers(value) for key, value in arguments.items()}
     if arguments_class is not None and arguments:
-        check_arguments(data[passthrough], arguments_class(), passthrough)
+        module, name = arguments_class.split(":")
+        check_arguments(data[passthrough], getattr(import_module(module), name), passthrough)
     return _build(cls, data, "")
 
 

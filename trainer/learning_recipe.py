@@ -32,8 +32,12 @@ BAND_HALF_LIFE_WORDS = 100
 LOOSE_ENDING_CREDIT = 0.5
 UNMARKED_ENDING_CREDIT = 0.25
 # What `publish` copies: the held-out measures' figures and the training's curves.
-PUBLISHED_SCORES = ("style", "content", "completeness", "stylometry", "author_lm")
-PUBLISHED_FIGURES = ("style", "stylometry", "author_lm", "content", "completeness", "words")
+PUBLISHED_SCORES = (
+    "style", "content", "completeness", "stylometry", "author_lm", "author_vs_rivals",
+)  # fmt: skip
+PUBLISHED_FIGURES = (
+    "style", "stylometry", "author_lm", "author_vs_rivals", "content", "completeness", "words",
+)  # fmt: skip
 TRAINING_FIGURES = ("rewards.png", "reward-hacking monitor.png", "completion length.png")
 SERVICES = {"style": "style", "content": "judge", "completeness": "completeness"}
 # After 24 steps on the base model's stories as the policy class, the style reward rose while the
@@ -158,7 +162,9 @@ def publish(run: Path, models: tuple[str, str], folder: Path) -> list[Path]:
     into `folder` (the README shows them from there); returns what was written."""
     folder.mkdir(parents=True, exist_ok=True)
     results = run / "eval" / RESULTS_FOLDER
-    sources = [results / "results.md", *(results / f"{m}.png" for m in PUBLISHED_FIGURES)]
+    # A measure's figure exists where the evaluation had it (author_vs_rivals: another author).
+    figures = [results / f"{m}.png" for m in PUBLISHED_FIGURES]
+    sources = [results / "results.md", *(f for f in figures if f.is_file())]
     # The monitor's figure exists once the monitor has run (every `monitor.every_steps`).
     report = run / "grpo" / "report"
     sources += [report / name for name in TRAINING_FIGURES if (report / name).is_file()]

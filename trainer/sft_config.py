@@ -41,14 +41,6 @@ class SftRunConfig:
 def load_sft_config(path: Path | None, overrides: list[str]) -> SftRunConfig:
     """The SFT config from `path` (or defaults), with `--key value` overrides applied in order."""
     config: SftRunConfig = load_dataclass(
-        SftRunConfig, path, overrides, passthrough="sft", arguments_class=_sft_config
+        SftRunConfig, path, overrides, passthrough="sft", arguments_class="trl:SFTConfig"
     )
     return config
-
-
-def _sft_config() -> type[Any]:
-    """TRL's `SFTConfig`, which the `sft` section's arguments go to."""
-    from trl import SFTConfig  # type: ignore[attr-defined]
-
-    config_class: type[Any] = SFTConfig
-    return config_class

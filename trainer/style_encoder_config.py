@@ -67,14 +67,6 @@ def load_style_encoder_config(path: Path | None, overrides: list[str]) -> StyleE
         path,
         overrides,
         passthrough="training",
-        arguments_class=_training_arguments,
+        arguments_class="sentence_transformers:SentenceTransformerTrainingArguments",
     )
     return config
-
-
-def _training_arguments() -> type[Any]:
-    """`SentenceTransformerTrainingArguments`, which the `training` section's arguments go to."""
-    from sentence_transformers import SentenceTransformerTrainingArguments
-
-    config_class: type[Any] = SentenceTransformerTrainingArguments
-    return config_class

@@ -283,6 +283,8 @@ class StyleScorer:
                     copy_penalty_factor=copy.penalty_factor if copy else None,
                     known_ngram_fraction=guard.known_ngram_fraction,
                     prose_factor=guard.prose_factor,
+                    repeated_bigram_fraction=guard.repeated_bigram_fraction,
+                    repetition_factor=guard.repetition_factor,
                 ).model_dump()
             )
         return ScoredBatch(scores=scores, details=details if request.details else None)

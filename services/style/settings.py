@@ -169,6 +169,32 @@ class StyleSettings(ServiceSettings):
         description="Known n-gram fraction from which a text counts fully as prose; between the "
         "floor and this the score scales linearly.",
     )
+    repetition_guard: bool = Field(
+        default=True,
+        description="Scale down texts that say the same word pairs over and over (lists of "
+        "adjectives, looping clauses), which the encoder and the n-gram classifier score as "
+        "the author's words.",
+    )
+    repetition_window_words: int = Field(
+        default=300,
+        ge=20,
+        description="The repetition guard measures a text in near-equal stretches of about this "
+        "many words (one for a shorter text), so that a long text is not cut for its length.",
+    )
+    repetition_threshold: float = Field(
+        default=0.22,
+        ge=0,
+        le=1,
+        description="Repeated word-pair fraction of a stretch up to which it keeps its score "
+        "(the highest of 3,400 300-word stretches of Twain's books: 0.23).",
+    )
+    repetition_full: float = Field(
+        default=0.45,
+        ge=0,
+        le=1,
+        description="Repeated word-pair fraction from which a stretch scores 0; between the "
+        "threshold and this the score scales linearly.",
+    )
     window_overlap_tokens: int = Field(default=32, ge=0)
     encode_batch_size: int = Field(
         default=32, ge=1, description="Most windows in one encoder forward pass."
@@ -230,6 +256,15 @@ class StyleSettings(ServiceSettings):
             raise ValueError(
                 f"STYLE_PROSE_KNOWN_FLOOR ({self.prose_known_floor}) must be below "
                 f"STYLE_PROSE_KNOWN_FULL ({self.prose_known_full})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _repetition_ramp_rises(self) -> StyleSettings:
+        if self.repetition_threshold >= self.repetition_full:
+            raise ValueError(
+                f"STYLE_REPETITION_THRESHOLD ({self.repetition_threshold}) must be below "
+                f"STYLE_REPETITION_FULL ({self.repetition_full})"
             )
         return self
 

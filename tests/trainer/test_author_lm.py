@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from trainer import author_lm
-from trainer.author_lm import AuthorLanguageModel, AuthorLmSettings
+from trainer.author_lm import AuthorLanguageModel, AuthorLmMeasures, AuthorLmSettings
 from trainer.evaluation.prompts import PromptRow
 from trainer.evaluation.scoring import score_completions
 from trainer.stylometry import StylometryProfile
@@ -106,14 +106,49 @@ def test_completions_get_the_author_lm_measure(
         {"row": 0, "sample": 0, "completion": text, "truncated": False} for text in (RIVER, "")
     ]
     rows = [PromptRow(messages=[{"role": "user", "content": "Tell."}], columns={})]
-    scored = score_completions([], completions, rows, profile, model)
+    scored = score_completions([], completions, rows, profile, AuthorLmMeasures(model))
     assert math.isfinite(scored[0]["author_lm"]) and math.isnan(scored[1]["author_lm"])
+    assert "author_vs_rivals" not in scored[0]
     assert "author_lm" not in score_completions([], completions, rows, profile)[0]
+
+
+def test_the_rivals_lm_learns_the_other_authors_and_the_contrast_tells_them_apart(
+    books: Path, tiny_policy: Path, tmp_path: Path
+) -> None:
+    measures = AuthorLmMeasures.build(
+        books, "ann", settings=settings(tiny_policy), cache_dir=tmp_path
+    )
+    assert measures.rivals is not None
+    assert measures.rivals.info["author"] == "rivals-of-ann"
+    assert measures.rivals.info["books"] == ["ledger"], "every other author's books, not ann's"
+    assert measures.names == ["author_lm", "author_vs_rivals"]
+    values = measures.measure([RIVER, UNRELATED, ""])
+    river, unrelated, empty = values["author_vs_rivals"]
+    assert river > 0.3, "the author's scene is likelier under the author's LM than the rivals'"
+    assert unrelated < -0.3, "the rival's text is likelier under the rivals' LM"
+    assert math.isnan(empty)
+    own_river = values["author_lm"][0]
+    assert own_river == pytest.approx(measures.author.measure([RIVER])[0], abs=1e-4)
+
+
+def test_without_another_author_there_is_no_contrast(
+    books: Path, tiny_policy: Path, tmp_path: Path
+) -> None:
+    (books / "bo--ledger.txt").unlink()
+    measures = AuthorLmMeasures.build(
+        books, "ann", settings=settings(tiny_policy, steps=2), cache_dir=tmp_path
+    )
+    assert measures.rivals is None and measures.names == ["author_lm"]
+    assert list(measures.measure([RIVER])) == ["author_lm"]
+    with pytest.raises(FileNotFoundError, match="books of an author other than ann"):
+        AuthorLanguageModel.build_rivals(books, "ann", cache_dir=tmp_path)
 
 
 def test_bad_books_and_settings_are_named(books: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"held-out titles not among 'ann'.*\['nope'\]"):
         AuthorLanguageModel.build(books, "ann", held_out=["nope"], cache_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"not among the books of authors other than 'ann'"):
+        AuthorLanguageModel.build_rivals(books, "ann", held_out=["raft"], cache_dir=tmp_path)
     with pytest.raises(FileNotFoundError, match=r"no cy--TITLE\.txt books"):
         AuthorLanguageModel.build(books, "cy", cache_dir=tmp_path)
     with pytest.raises(ValueError, match=r"steps must be >= 1.*learning_rate must be > 0"):

@@ -199,11 +199,13 @@ def test_publish_copies_the_figures_and_shows_the_first_stories_side_by_side(
     assert "**trained** (style 0.201, stylometry 0.500, 102 words)" in page
 
 
-def test_publish_skips_the_monitor_figure_of_a_run_too_short_for_the_monitor(
-    tmp_path: Path,
-) -> None:
+def test_publish_skips_the_figures_a_run_did_not_make(tmp_path: Path) -> None:
+    """The monitor's, in a run too short for the monitor; author_vs_rivals, in an evaluation
+    with no other author's books."""
     run = fake_learn_run(tmp_path)
     (run / "grpo" / "report" / "reward-hacking monitor.png").unlink()
+    (run / "eval" / "results" / "author_vs_rivals.png").unlink()
     written = {path.name for path in publish(run, ("base", "trained"), tmp_path / "docs")}
-    assert "training-rewards.png" in written
+    assert {"training-rewards.png", "author_lm.png"} <= written
     assert "training-reward-hacking-monitor.png" not in written
+    assert "author_vs_rivals.png" not in written

@@ -51,8 +51,9 @@ def eval_command(
         bool,
         typer.Option(
             "--author-lm/--no-author-lm",
-            help="Also measure the author-LM likelihood ratio (fine-tunes SmolLM2 on the "
-            "author's books once, then cached: minutes on a CPU).",
+            help="Also measure the author-LM likelihood ratios, over the base model and over "
+            "the other authors of --books (fine-tunes SmolLM2 on the author's books and on the "
+            "others' once, then cached: minutes each on a CPU).",
         ),
     ] = True,
     split: Annotated[str, typer.Option(help="Split file of a prompts folder.")] = "test",

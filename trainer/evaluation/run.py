@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.files import replaced_folder
-from trainer.author_lm import AuthorLanguageModel
+from trainer.author_lm import AuthorLmMeasures
 from trainer.evaluation.completions import COMPLETIONS_FILE, CompletionsStore
 from trainer.evaluation.generation import Generator, SamplingSettings, build_generator
 from trainer.evaluation.intervals import CONFIDENCE, RESAMPLES, shares_prompts
@@ -63,7 +63,8 @@ class EvaluationSetup:
     cache_dir: Path = Path.home() / ".cache" / "stylegrpo"
     server_url: str | None = None
     server_api_key: str | None = None
-    # The author-LM ratio: fine-tuned on `books` of `author` once (cached), minutes on a CPU.
+    # The author-LM measures (`AuthorLmMeasures`): SmolLM2 fine-tuned on `books` of `author`
+    # and on the other authors' books, each once (cached), minutes on a CPU.
     author_lm: bool = True
     # What generates a model's stories (model, sampling -> generator), in place of transformers
     # or the server at `server_url`.
@@ -85,8 +86,8 @@ def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
     # Fail before generating, which can take hours, not after.
     asyncio.run(check_services(setup.rewards))
     stylometry = StylometryProfile.from_books(setup.books, setup.author)
-    author_lm = (
-        AuthorLanguageModel.build(setup.books, setup.author, cache_dir=setup.cache_dir)
+    language_models = (
+        AuthorLmMeasures.build(setup.books, setup.author, cache_dir=setup.cache_dir)
         if setup.author_lm
         else None
     )
@@ -103,7 +104,7 @@ def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
         completions = store.complete(generator, rows, setup.num_samples)
         del generator  # a local model's memory goes before the next one loads
         scores[spec.name] = score_completions(
-            setup.rewards, completions, rows, stylometry, author_lm
+            setup.rewards, completions, rows, stylometry, language_models
         )
     measures = [
         *(r.name for r in setup.rewards),
@@ -111,7 +112,7 @@ def evaluate(models: list[ModelToEvaluate], setup: EvaluationSetup) -> Path:
         "copied",
         "stylometry",
         "stylometry_delta",
-        *(["author_lm"] if author_lm is not None else []),
+        *(language_models.names if language_models is not None else []),
         "distinct_2",
         "words",
         "truncated",

@@ -10,7 +10,7 @@ from typing import Any
 
 from shared.client import RewardClient, RewardServiceError
 from shared.text import distinct_ngram_fraction, words
-from trainer.author_lm import AuthorLanguageModel
+from trainer.author_lm import AuthorLmMeasures
 from trainer.evaluation.prompts import PromptRow
 from trainer.reward_config import RewardSpec
 from trainer.stylometry import StylometryProfile
@@ -57,15 +57,15 @@ def score_completions(
     completions: list[dict[str, Any]],
     rows: list[PromptRow],
     stylometry: StylometryProfile,
-    author_lm: AuthorLanguageModel | None = None,
+    language_models: AuthorLmMeasures | None = None,
 ) -> list[dict[str, Any]]:
     """Per completion: each reward, their weighted `total`, the copied fraction (NaN without a
-    style reward or its copy guard), stylometry, Delta, the author-LM ratio (with `author_lm`),
-    distinct bigrams and words."""
+    style reward or its copy guard), stylometry, Delta, the author-LM measures (with
+    `language_models`), distinct bigrams and words."""
     texts = [c["completion"] for c in completions]
     rewards, copied = asyncio.run(_score_rewards(specs, completions, rows))
     measured = stylometry.measure(texts)
-    ratios = author_lm.measure(texts) if author_lm is not None else None
+    by_lm = language_models.measure(texts) if language_models is not None else {}
     scored: list[dict[str, Any]] = []
     for i, completion in enumerate(completions):
         values: dict[str, float] = {spec.name: rewards[spec.name][i] for spec in specs}
@@ -79,7 +79,7 @@ def score_completions(
                 "copied": copied[i],
                 "stylometry": measured[i].closeness,
                 "stylometry_delta": measured[i].delta,
-                **({"author_lm": ratios[i]} if ratios is not None else {}),
+                **{name: values[i] for name, values in by_lm.items()},
                 "distinct_2": distinct_ngram_fraction([w.lower() for w in tokens]),
                 "words": len(tokens),
                 "truncated": completion["truncated"],

@@ -26,7 +26,10 @@ DESCRIPTIONS = {
     "(never a reward)",
     "stylometry_delta": "cosine Delta to the author's profile, 0..2, lower is nearer",
     "author_lm": "log-likelihood ratio, nats/token, of SmolLM2 fine-tuned on the author's books "
-    "over SmolLM2; higher is nearer the author (never a reward)",
+    "over SmolLM2; higher is nearer the author's books, or any book's prose (never a reward)",
+    "author_vs_rivals": "log-likelihood ratio, nats/token, of SmolLM2 fine-tuned on the author's "
+    "books over SmolLM2 fine-tuned on the other authors' books; above 0 = likelier the author's "
+    "than theirs (never a reward)",
     "distinct_2": "distinct word bigrams (lowercased) over all bigrams of a completion, 0..1, "
     "lower is more repetitive",
     "words": "length in words",

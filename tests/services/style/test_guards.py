@@ -21,7 +21,9 @@ MOOR = "The fog lay upon the moor and the inspector perceived a singular light i
 def guards(tmp_path: Path) -> TextGuards:
     (tmp_path / "river--one.txt").write_text(RIVER * 5)
     (tmp_path / "moor--one.txt").write_text(MOOR * 5)
-    settings = StyleSettings(books_dir=tmp_path, copy_ngram_words=8, prose_ngram_words=3)
+    settings = StyleSettings(
+        books_dir=tmp_path, copy_ngram_words=8, prose_ngram_words=3, repetition_window_words=100
+    )
     return TextGuards.build(settings, find_books(tmp_path), [])
 
 
@@ -56,13 +58,30 @@ def test_a_reference_is_the_copy_guards_source_in_reference_mode(guards: TextGua
 
 def test_guards_that_are_off_report_nothing(tmp_path: Path) -> None:
     (tmp_path / "river--one.txt").write_text(RIVER)
-    settings = StyleSettings(books_dir=tmp_path, copy_guard=False, prose_guard=False)
+    settings = StyleSettings(
+        books_dir=tmp_path, copy_guard=False, prose_guard=False, repetition_guard=False
+    )
     [report] = TextGuards.build(settings, find_books(tmp_path), []).reports(
-        ["x y z"], None, "river"
+        ["x y z x y z x y z"], None, "river"
     )
     assert report.copy is None and report.prose_factor is None and report.factor == 1.0
+    assert report.repetition_factor is None and report.repeated_bigram_fraction is None
 
 
 def test_a_ramp_that_does_not_rise_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="STYLE_PROSE_KNOWN_FLOOR"):
         StyleSettings(books_dir=tmp_path, prose_known_floor=0.3, prose_known_full=0.2)
+    with pytest.raises(ValueError, match="STYLE_REPETITION_THRESHOLD"):
+        StyleSettings(books_dir=tmp_path, repetition_threshold=0.5, repetition_full=0.45)
+
+
+def test_repeated_word_pairs_cut_the_score_by_stretch(guards: TextGuards) -> None:
+    looping = "and the most splendid, and the most noble, " * 20
+    [prose, loop] = guards.reports([RIVER + MOOR, looping], None, "river")
+    assert prose.repetition_factor == 1.0
+    assert loop.repeated_bigram_fraction is not None and loop.repeated_bigram_fraction > 0.9
+    assert loop.repetition_factor == 0.0 and loop.factor == 0.0
+    looping = "and the most splendid, and the most noble, " * 12  # 96 words
+    fresh = " ".join(f"word{i}" for i in range(96))
+    [half] = guards.reports([f"{fresh} {looping}"], None, "river")  # two stretches of 96
+    assert half.repetition_factor == pytest.approx(0.5), "one clean stretch of two: half the score"

@@ -95,3 +95,19 @@ def test_text_that_is_not_prose_scores_nothing(style_url: str, twain_passages: l
         assert details["known_ngram_fraction"] < 0.15, attack[:60]
         assert value <= 0.5 * body["scores"][0] * details["prose_factor"] + 1e-9
         assert details["prose_factor"] < 0.4, (attack[:60], details)
+
+
+def test_looping_lists_score_little_and_the_authors_writing_keeps_its_score(
+    style_url: str, twain_passages: list[str]
+) -> None:
+    """What GRPO's policy learnt to write: a sentence, then the same pairs of words looping."""
+    held_out = [" ".join(p.split()[:PASSAGE_WORDS]) for p in twain_passages]
+    adjectives = ["beautiful", "exquisite", "splendid", "magnificent", "noble", "wonderful"]
+    looping = ", ".join(f"and the most {adjectives[i % 6]}" for i in range(60))
+    attack = " ".join(held_out[0].split()[:40]) + " " + looping
+    body = score(style_url, [*held_out, attack], details=True).json()
+    for details in body["details"][:-1]:
+        assert details["repetition_factor"] == 1.0, details["repeated_bigram_fraction"]
+    attacked = body["details"][-1]
+    assert attacked["repeated_bigram_fraction"] > 0.6 and attacked["repetition_factor"] == 0.0
+    assert body["scores"][-1] == 0.0

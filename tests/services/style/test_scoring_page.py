@@ -180,6 +180,8 @@ def check_against_the_apis(page: Page, urls: dict[str, str], text: str, profile:
         "copy_penalty_factor",
         "known_ngram_fraction",
         "prose_factor",
+        "repeated_bigram_fraction",
+        "repetition_factor",
     }
     for name, shown in copy.items():
         assert agrees(shown, details[name]), (name, shown)

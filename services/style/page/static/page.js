@@ -191,6 +191,8 @@ function renderStyle(text, answer) {
     copy_penalty_factor: details.copy_penalty_factor,
     known_ngram_fraction: details.known_ngram_fraction,
     prose_factor: details.prose_factor,
+    repeated_bigram_fraction: details.repeated_bigram_fraction,
+    repetition_factor: details.repetition_factor,
   };
   byId("copy-guard").replaceChildren(fieldTable(copy, ""));
   renderShadedText(text, details.windows);

@@ -36,9 +36,9 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared services trainer tests scripts
-	$(BIN)/ruff format --check shared services trainer tests scripts
-	$(BIN)/mypy shared services trainer
+	$(BIN)/ruff check shared services trainer stylegrpo tests scripts
+	$(BIN)/ruff format --check shared services trainer stylegrpo tests scripts
+	$(BIN)/mypy shared services trainer stylegrpo
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_style.py --corpus $(CORPUS)

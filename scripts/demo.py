@@ -25,16 +25,17 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from services.judge.fluency import scramble
-from services.launcher import ServiceStartError, running_service
-from shared.cli import format_style_result
+from services.launcher import running_service
+from shared.child_processes import ServiceStartError
 from shared.client import RewardClient
 from shared.schemas import ScoreResponse
-from trainer.config import load_config
+from shared.score_command import format_style_result
+from trainer.common.policy_model import EMBEDDED_POLICY
 from trainer.data.policy_samples import PolicySampling, build_policy_samples
 from trainer.evaluation.generation import SamplingSettings
 from trainer.evaluation.local_generator import TransformersGenerator
-from trainer.grpo import COMPLETIONS_LOG, train
-from trainer.policy_model import EMBEDDED_POLICY
+from trainer.grpo.config import load_config
+from trainer.grpo.training import COMPLETIONS_LOG, train
 
 PASSAGE_WORDS = 400
 END = "\n\nTHE END."

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from trainer.policy_model import export_embedded_smollm2
+from trainer.common.policy_model import export_embedded_smollm2
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:

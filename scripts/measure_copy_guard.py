@@ -19,8 +19,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from services.style.copy_guard import CopyIndex, copy_report
-from services.style.corpus import Book, find_books
+from services.style.guards.copy import CopyIndex, copy_report
+from shared.book_folder import Book, find_books
 
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 REPLACED_SHARES = (0.0, 0.25, 0.5, 0.75, 0.9)

@@ -31,11 +31,11 @@ from in_process_scoring import score_in_batches
 from services.judge.fluency import scramble
 from services.judge.scorer import JudgeScorer
 from services.judge.service import build_judge_service
-from services.style.corpus import find_books
 from shared.author_names import names_of, names_pattern
+from shared.book_folder import find_books
 from shared.text import words
-from trainer.authorship_eval import AuthorshipTest, book_passages, choose_held_out
 from trainer.data.sentences import is_complete, split_sentences
+from trainer.style_encoder.authorship_eval import AuthorshipTest, book_passages, choose_held_out
 
 PROMPT = "Write a story in the style of a classic American humorist."
 END_MARKER = "THE END."

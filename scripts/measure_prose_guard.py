@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from services.judge.backends.model_source import load_tokenizer, resolve_judge_model
-from services.style.corpus import find_books
 from services.style.scorer import StyleScorer
 from services.style.settings import StyleSettings
+from shared.book_folder import find_books
 from shared.schemas import ScoreRequest
-from trainer.authorship_eval import (
+from trainer.style_encoder.authorship_eval import (
     AuthorshipTest,
     book_passages,
     choose_held_out,

@@ -1,15 +1,15 @@
 """Is an evaluation's `author_lm` rise the author's, or any book's? The same ratio under rivals.
 
 `author_lm` is a story's per-token log-likelihood under SmolLM2 fine-tuned on the target author's
-books over SmolLM2 itself. A policy that leaves the base model's chat-assistant prose for book
-prose of *any* author raises it. Here each model's stories of an evaluation run
-(`OUT/NAME/completions.jsonl`) are scored by the author LM of the target and of each rival
-author, built the same way (`trainer/author_lm.py`, cached like the target's: ~12 min each on
-2 CPU cores the first time), and the table gives, per author, both models' means and the paired
-bootstrap interval of the difference (`trainer.evaluation.intervals`), then the target's ratio
-minus each rival's: the part that tells the target from that rival; and minus the ratio of the
-rivals' LM, fine-tuned on every other author's books together: the evaluation's `author_vs_rivals`
-(`trainer.author_lm.AuthorLmMeasures`), for an evaluation that predates it.
+books over SmolLM2 itself. A policy that leaves the base model's chat-assistant prose for book prose
+of *any* author raises it. Here each model's stories of an evaluation run
+(`OUT/NAME/completions.jsonl`) are scored by the author LM of the target and of each rival author,
+built the same way (`trainer/evaluation/author_lm.py`, cached like the target's: ~12 min each on 2
+CPU cores the first time), and the table gives, per author, both models' means and the paired
+bootstrap interval of the difference (`trainer.evaluation.intervals`), then the target's ratio minus
+each rival's: the part that tells the target from that rival; and minus the ratio of the rivals' LM,
+fine-tuned on every other author's books together: the evaluation's `author_vs_rivals`
+(`trainer.evaluation.author_lm.AuthorLmMeasures`), for an evaluation that predates it.
 
 Usage: python scripts/rival_author_lm.py --eval runs/learn/eval --books ../shared/corpus/books
        [--models base trained] [--author mark-twain] [--rivals arthur-conan-doyle pg-wodehouse]
@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from services.style.corpus import find_books
-from trainer.author_lm import AuthorLanguageModel, rivals_label
+from shared.book_folder import find_books
+from trainer.evaluation.author_lm import AuthorLanguageModel, rivals_label
 from trainer.evaluation.completions import COMPLETIONS_FILE
 from trainer.evaluation.intervals import difference_interval
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,25 +12,7 @@ from pathlib import Path
 
 import httpx
 
-
-class ServiceStartError(RuntimeError):
-    """A child service exited or did not become ready in time."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def end_with_parent() -> None:
-    """In the child, before `exec`: ask Linux for SIGTERM when the parent dies, so that a
-    killed script (Ctrl-C twice, `kill`, the OOM killer) leaves no service behind holding its
-    model's memory."""
-    if sys.platform == "linux":
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+from shared.child_processes import ServiceStartError, end_with_parent, free_port
 
 
 @contextmanager
@@ -56,7 +35,7 @@ def service_process(
     child_env = {**os.environ, **env, f"{prefix}_PORT": str(port), f"{prefix}_HOST": "127.0.0.1"}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "serve", name],
+            [sys.executable, "-m", "services", name],
             env=child_env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from services.launcher import free_port, running_service
+from services.launcher import running_service
+from shared.child_processes import free_port
 
-STYLEGRPO = [sys.executable, "-m", "shared.cli"]
+STYLEGRPO = [sys.executable, "-m", "stylegrpo"]
 
 
 def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,6 @@
 """`python -m services.completeness`: serve the completeness reward (`COMPLETENESS_*` settings)."""
 
-from shared.cli import app
+from services.commands import main
 
 if __name__ == "__main__":
-    app(["serve", "completeness"])
+    main(["completeness"])

@@ -1,6 +1,6 @@
 """`python -m services.judge`: serve the content judge (settings from `JUDGE_*` variables)."""
 
-from shared.cli import app
+from services.commands import main
 
 if __name__ == "__main__":
-    app(["serve", "judge"])
+    main(["judge"])

@@ -1,6 +1,6 @@
 """`python -m services.style`: serve the style reward (settings from `STYLE_*` variables)."""
 
-from shared.cli import app
+from services.commands import main
 
 if __name__ == "__main__":
-    app(["serve", "style"])
+    main(["style"])

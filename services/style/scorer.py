@@ -18,20 +18,20 @@ from services.style.aggregate import (
     tempered,
     with_evidence,
 )
-from services.style.authorship_anchor import AuthorshipAnchor, ClassifierSampling, build_anchor
-from services.style.batcher import EncodeBatcher
-from services.style.corpus import find_books, negative_sources
-from services.style.encoder import WindowEncoder
-from services.style.guards import GuardReport, TextGuards
-from services.style.policy_texts import POLICY_AUTHOR, policy_windows, read_policy_texts
-from services.style.profile_cache import load_corpus_embeddings
-from services.style.profiles import ProfileSet, build_profiles, unit
+from services.style.classifier.anchor import AuthorshipAnchor, ClassifierSampling, build_anchor
+from services.style.encoding.batcher import EncodeBatcher
+from services.style.encoding.encoder import WindowEncoder
+from services.style.encoding.windows import WindowedText, split_windows
+from services.style.guards.combined import GuardReport, TextGuards
+from services.style.profiles.discriminant import ProfileSet, build_profiles, unit
+from services.style.profiles.policy_texts import POLICY_AUTHOR, policy_windows, read_policy_texts
+from services.style.profiles.window_cache import load_corpus_embeddings
 from services.style.settings import StyleSettings
 from services.style.text_scores import row_ranges, score_text, window_texts
-from services.style.typography import NormalisedText, normalise, normalised_text
-from services.style.windows import WindowedText, split_windows
 from shared.author_names import blank_names, load_author_names, names_pattern
+from shared.book_folder import find_books, negative_sources
 from shared.schemas import ScoreRequest, StyleDetails
+from shared.typography import NormalisedText, normalise, normalised_text
 
 if TYPE_CHECKING:
     from fastapi import APIRouter

@@ -6,9 +6,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from services.style.aggregate import weighted_geometric_mean
-from services.style.typography import NormalisedText
-from services.style.windows import WindowedText
+from services.style.encoding.windows import WindowedText
 from shared.schemas import WindowScore
+from shared.typography import NormalisedText
 
 
 def score_text(

@@ -18,7 +18,8 @@ from services.completeness.settings import CompletenessSettings
 from services.judge.settings import JudgeSettings
 from services.style.settings import StyleSettings
 from shared.settings import DEFAULT_PORTS, load_settings
-from trainer.config import RunConfig, launch_arguments, load_config
+from trainer.common.config_loading import launch_arguments
+from trainer.grpo.config import RunConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS: dict[str, type[BaseSettings]] = {

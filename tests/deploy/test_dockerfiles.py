@@ -18,7 +18,20 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE = {"shared", "services", "trainer", "configs", "docker/healthcheck.py", "README.md"}
+CODE = {
+    "shared",
+    "services",
+    "trainer",
+    "stylegrpo",
+    "configs",
+    "docker/healthcheck.py",
+    "README.md",
+}
+# What each image holds of the project: a reward service never the trainer.
+PACKAGES_IN = {
+    "service": {"shared", "services"},
+    "trainer": {"shared", "services", "trainer", "stylegrpo"},
+}
 # Flags that change what pip prints or caches, never what it installs.
 QUIET_FLAGS = {"--quiet", "-q", "--no-cache-dir"}
 _PROJECT = re.compile(r"^\.\[.+\]$")
@@ -159,7 +172,8 @@ def test_dependencies_install_before_the_code_is_copied(
             else:
                 assert sources <= CODE, f"{name}: {sources}"
         copied = {s for i in instructions if i.keyword == "COPY" for s in copy_sources(i.arguments)}
-        assert {"shared", "services", "trainer"} <= copied, name
+        packages = copied & {"shared", "services", "trainer", "stylegrpo"}
+        assert packages == PACKAGES_IN[name], f"{name} copies {sorted(packages)}"
 
 
 def test_images_install_the_project_as_the_makefile_does(

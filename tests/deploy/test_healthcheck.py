@@ -14,7 +14,8 @@ import httpx
 
 from services.common.app import create_app
 from services.completeness.service import build_completeness_service
-from services.launcher import free_port, wait_ready
+from services.launcher import wait_ready
+from shared.child_processes import free_port
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docker" / "healthcheck.py"
 KEY = "a-test-key"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from trainer.completions_log import COMPLETIONS_LOG
+from trainer.grpo.completions_log import COMPLETIONS_LOG
 
 pytestmark = [pytest.mark.gpu, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def test_two_grpo_steps_with_colocated_vllm(
     flags = [part for key, value in overrides.items() for part in (f"--{key}", value)]
     # A subprocess: colocated vLLM sets up torch.distributed, which must not outlive the test.
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "train", "grpo",
+        [sys.executable, "-m", "stylegrpo", "train", "grpo",
          "--config", str(ROOT / "configs" / "grpo_cpu_smoke.yaml"), *flags],
         cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True,
         timeout=RUN_LIMIT_S,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.launcher import free_port
+from shared.child_processes import free_port
 from shared.client import RewardClient, ServiceUnavailableError
 from shared.replicas import ReplicaPool, ReplicaSlots, replica_urls
 

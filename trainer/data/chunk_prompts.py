@@ -3,7 +3,7 @@
 Why a self-supervised source: the original's SFT stories were written by another LLM, so they
 teach the task (a long story, ending with `THE END.`) more than the voice. A chunk of the
 author's own book is the voice itself, needs no generator, and every book gives hundreds. Each
-chunk's first sentences go into the project's plot-prompt template (trainer/prompts.py) as the
+chunk's first sentences go into the project's plot-prompt template (trainer/grpo/prompts.py) as the
 plot - "what happens after this opening: ..." - and the rest of the chunk is the completion, so
 the model sees the very prompt layout, length cue and end marker that GRPO will use, and learns
 to continue a scene the way the author would. A chunk is a passage, not a whole story, so mix
@@ -18,7 +18,7 @@ from itertools import pairwise
 from typing import Any
 
 from shared.text import words
-from trainer.prompts import TEMPLATE
+from trainer.grpo.prompts import TEMPLATE
 
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*(?=\s)")
 WORDS_CUE_STEP = 10  # the prompt asks for "about N words", N rounded to this

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from services.style.corpus import find_books
+from shared.book_folder import find_books
 from shared.files import replaced_folder
 from trainer.data.chunking import chunk_book
 from trainer.data.cleaning import paragraphs

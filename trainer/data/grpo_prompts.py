@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.files import replaced_folder
-from trainer.prompts import TEMPLATE, plot_split
+from trainer.grpo.prompts import TEMPLATE, plot_split
 
 
 def build_grpo_prompts(

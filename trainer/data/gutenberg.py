@@ -25,9 +25,14 @@ import httpx
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from services.style.corpus import AUTHOR_TITLE_SEPARATOR, find_books
+from shared.book_folder import (
+    AUTHOR_TITLE_SEPARATOR,
+    BookFolder,
+    ManifestEntry,
+    find_books,
+    sha256_hex,
+)
 from shared.http import RequestRejectedError, RetryingHTTP, RewardServiceError
-from trainer.data.book_folder import BookFolder, ManifestEntry, sha256_hex
 from trainer.data.cleaning import strip_gutenberg
 from trainer.data.gutenberg_settings import GutenbergSettings
 from trainer.data.gutendex import CatalogBook, find_author_books

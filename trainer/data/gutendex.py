@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ValidationError
 
+from shared.book_folder import slugify
 from shared.http import RetryingHTTP, RewardServiceError
-from trainer.data.book_folder import slugify
 
 _PARENTHESES = re.compile(r"\([^)]*\)")
 

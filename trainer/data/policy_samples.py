@@ -25,7 +25,7 @@ from typing import Any
 from trainer.evaluation.completions import CompletionsStore
 from trainer.evaluation.generation import Generator, SamplingSettings
 from trainer.evaluation.prompts import PromptRow, load_prompt_rows, prompts_fingerprint
-from trainer.prompts import plot_prompts
+from trainer.grpo.prompts import plot_prompts
 
 # Row columns kept in every record: what the style service groups the samples by.
 KEPT_COLUMNS = ("plot",)
@@ -45,7 +45,7 @@ class PolicySampling:
 
 
 def policy_prompt_rows(settings: PolicySampling) -> list[PromptRow]:
-    """The prompts file's rows, or one row per built-in plot (`trainer.prompts`)."""
+    """The prompts file's rows, or one row per built-in plot (`trainer.grpo.prompts`)."""
     if settings.prompts is not None:
         rows = load_prompt_rows(settings.prompts, settings.split)
     else:

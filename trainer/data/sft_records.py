@@ -24,9 +24,9 @@ from typing import Any
 from tqdm import tqdm
 
 from shared.files import replaced_folder
+from trainer.common.policy_model import resolve_policy_model
 from trainer.data.chunk_prompts import chunk_pairs
 from trainer.data.story_sources import StorySource, StorySourceError, read_source
-from trainer.policy_model import resolve_policy_model
 
 END_MARKER = "THE END."
 _MARKER_LINE = re.compile(r"^[ \t*_#>]*the end[ \t]*[.!]?[ \t*_]*$", re.IGNORECASE | re.MULTILINE)

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from services.style.corpus import Book, negative_sources
+from shared.book_folder import Book, negative_sources
 from shared.files import replaced_folder
 from trainer.data.chunking import chunk_book
 from trainer.data.cleaning import paragraphs

@@ -100,7 +100,7 @@ def eval_command(
     from trainer.evaluation.run import EvaluationSetup, ModelToEvaluate, evaluate
     from trainer.evaluation.scoring import EvaluationError
     from trainer.evaluation.server_generator import GenerationServerError
-    from trainer.reward_config import default_rewards
+    from trainer.grpo.reward_config import default_rewards
 
     configure_logging("warning")
     try:

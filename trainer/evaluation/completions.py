@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from shared.files import replaced_file
-from trainer.completions_log import append_line
 from trainer.evaluation.generation import Completion, Generator, Job
 from trainer.evaluation.prompts import PromptRow
+from trainer.grpo.completions_log import append_line
 
 COMPLETIONS_FILE = "completions.jsonl"
 GENERATION_FILE = "generation.json"

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from trainer.common.policy_model import resolve_policy_model
 from trainer.evaluation.generation import Completion, Job, SamplingSettings, job_seed
-from trainer.policy_model import resolve_policy_model
 
 
 class TransformersGenerator:

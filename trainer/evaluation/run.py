@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from shared.files import replaced_folder
-from trainer.author_lm import AuthorLmMeasures
+from trainer.evaluation.author_lm import AuthorLmMeasures
 from trainer.evaluation.completions import COMPLETIONS_FILE, CompletionsStore
 from trainer.evaluation.generation import Generator, SamplingSettings, build_generator
 from trainer.evaluation.intervals import CONFIDENCE, RESAMPLES, shares_prompts
 from trainer.evaluation.plots import plot_measures
 from trainer.evaluation.prompts import load_prompt_rows, prompts_fingerprint
 from trainer.evaluation.scoring import check_services, score_completions
+from trainer.evaluation.stylometry import StylometryProfile
 from trainer.evaluation.table import (
     DESCRIPTIONS,
     EXCLUDES_ZERO,
@@ -30,8 +31,7 @@ from trainer.evaluation.table import (
     summarize,
     write_csv,
 )
-from trainer.reward_config import RewardSpec
-from trainer.stylometry import StylometryProfile
+from trainer.grpo.reward_config import RewardSpec
 
 RESULTS_FOLDER = "results"
 # Measures that are scores or shares in 0..1 (the rewards' names are added per run).

@@ -10,10 +10,10 @@ from typing import Any
 
 from shared.client import RewardClient, RewardServiceError
 from shared.text import distinct_ngram_fraction, words
-from trainer.author_lm import AuthorLmMeasures
+from trainer.evaluation.author_lm import AuthorLmMeasures
 from trainer.evaluation.prompts import PromptRow
-from trainer.reward_config import RewardSpec
-from trainer.stylometry import StylometryProfile
+from trainer.evaluation.stylometry import StylometryProfile
+from trainer.grpo.reward_config import RewardSpec
 
 CHUNK = 16  # texts per request: small enough that the progress bar moves on long stories
 # Requests in flight per service: enough to overlap HTTP with scoring, few enough that a queued

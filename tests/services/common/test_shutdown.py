@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.launcher import free_port, wait_ready
+from services.launcher import wait_ready
+from shared.child_processes import free_port
 
 SLOW_SERVICE = Path(__file__).with_name("slow_service.py")
 REPO = Path(__file__).resolve().parents[3]

@@ -46,7 +46,7 @@ def test_defaults_are_the_band_formula_on_port_8003() -> None:
 
 def test_cli_serve_with_a_bad_setting_exits_2_naming_the_variable() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "serve", "completeness"],
+        [sys.executable, "-m", "stylegrpo", "serve", "completeness"],
         capture_output=True,
         text=True,
         env={**os.environ, "COMPLETENESS_BAND_LOW_WORDS": "2000"},

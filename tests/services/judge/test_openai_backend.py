@@ -19,7 +19,7 @@ import pytest
 from services.common.app import create_app
 from services.judge.service import build_judge_service
 from services.launcher import wait_ready
-from trainer.vllm_cpu_server import running_vllm_cpu
+from trainer.common.vllm_cpu_server import running_vllm_cpu
 
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 ROOT = Path(__file__).resolve().parents[3]

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from services.common.app import create_app
-from services.launcher import free_port
 from services.style.scorer import StyleScorer
 from services.style.settings import StyleSettings
+from shared.child_processes import free_port
 from shared.settings import SettingsError, load_settings
 
 KEY = "page-test-key"

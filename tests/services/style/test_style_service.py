@@ -208,7 +208,7 @@ def test_texts_under_30_words_never_score_above_half(
 def test_typography_alone_moves_no_score(style_url: str, twain_passages: list[str]) -> None:
     """Curly quotes, em-dashes, one-line paragraphs: the same passage, the same score; and the
     window offsets still index the text as it was sent."""
-    from trainer.authorship_attacks import book_typography, llm_typography
+    from trainer.style_encoder.authorship_attacks import book_typography, llm_typography
 
     books = [book_typography(" ".join(p.split()[:400])) for p in twain_passages]
     retyped = [llm_typography(p) for p in books]

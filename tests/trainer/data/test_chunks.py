@@ -14,7 +14,7 @@ from datasets import load_from_disk
 from trainer.data.chunking import chunk_book
 from trainer.data.chunks import build_chunks
 from trainer.data.cleaning import paragraphs
-from trainer.prompts import PLOTS
+from trainer.grpo.prompts import PLOTS
 
 GUTENBERG = """The Project Gutenberg eBook of A River Tale
 This eBook is for the use of anyone anywhere in the United States.
@@ -105,7 +105,7 @@ def test_chunking_real_books_from_the_corpus(corpus_books: Path, tmp_path: Path)
 
 def test_cli_names_an_empty_books_folder(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "data", "chunk", "--books", str(tmp_path),
+        [sys.executable, "-m", "stylegrpo", "data", "chunk", "--books", str(tmp_path),
          "--out", str(tmp_path / "out")],
         capture_output=True, text=True, env=dict(os.environ), timeout=120,
     )  # fmt: skip

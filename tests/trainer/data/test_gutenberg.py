@@ -20,8 +20,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from services.style.corpus import find_books
-from trainer.data.book_folder import MANIFEST, BookFolder
+from shared.book_folder import MANIFEST, BookFolder, find_books
 from trainer.data.gutenberg import copy_local_books, download_author, download_ids
 from trainer.data.gutenberg_settings import GutenbergSettings
 from trainer.data.gutendex import CatalogError
@@ -342,7 +341,7 @@ def test_from_folder_copies_the_corpus_with_a_manifest(corpus_books: Path, tmp_p
 
 def run_cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", "data", "download", *args],
+        [sys.executable, "-m", "stylegrpo", "data", "download", *args],
         capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=120,
     )  # fmt: skip
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shared.cli import app
+from stylegrpo.cli import build_app
 
 BOOK = "It was a fine day on the river, and we drifted.\n\nThen the fog came down on us all.\n"
 
@@ -23,7 +23,9 @@ def test_a_push_without_a_token_stops_before_any_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("HF_TOKEN", raising=False)
-    result = CliRunner().invoke(app, [*chunk_command(tmp_path), "--push-to-hub", "me/river"])
+    result = CliRunner().invoke(
+        build_app(), [*chunk_command(tmp_path), "--push-to-hub", "me/river"]
+    )
     assert result.exit_code == 1
     assert "set HF_TOKEN" in result.output
     assert not (tmp_path / "chunks").exists()
@@ -34,7 +36,9 @@ def test_a_failed_push_names_the_repo_and_keeps_the_dataset(
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_not_a_real_token")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    result = CliRunner().invoke(app, [*chunk_command(tmp_path), "--push-to-hub", "me/river"])
+    result = CliRunner().invoke(
+        build_app(), [*chunk_command(tmp_path), "--push-to-hub", "me/river"]
+    )
     assert result.exit_code == 1
     assert "pushing" in result.output and "me/river failed" in result.output
     assert "intact on disk" in result.output

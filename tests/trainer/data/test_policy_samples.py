@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shared.cli import app
+from stylegrpo.cli import build_app
 from trainer.data.policy_samples import PolicySampling, build_policy_samples, identity_path
 from trainer.evaluation.generation import Completion, Job, SamplingSettings
 from trainer.evaluation.local_generator import TransformersGenerator
-from trainer.prompts import PLOTS
+from trainer.grpo.prompts import PLOTS
 
 SAMPLING = SamplingSettings(max_new_tokens=6, seed=3)
 
@@ -72,10 +72,10 @@ def test_the_command_writes_stories_and_refuses_other_sampling(
         "data", "policy-samples", "--model", str(tiny_policy), "--out", str(out),
         "--count", "2", "--limit", "2", "--max-new-tokens", "5", "--cache-dir", str(tmp_path),
     ]  # fmt: skip
-    result = CliRunner().invoke(app, command)
+    result = CliRunner().invoke(build_app(), command)
     assert result.exit_code == 0, result.output
     assert "4 stories" in result.output and len(read(out)) == 4
-    again = CliRunner().invoke(app, [*command[:-2], "--temperature", "0.5"])
+    again = CliRunner().invoke(build_app(), [*command[:-2], "--temperature", "0.5"])
     assert again.exit_code == 1 and "generated differently" in again.output
-    wrong = CliRunner().invoke(app, [*command[:5], str(tmp_path / "base.txt")])
+    wrong = CliRunner().invoke(build_app(), [*command[:5], str(tmp_path / "base.txt")])
     assert wrong.exit_code == 1 and "must be a .jsonl file" in wrong.output

@@ -173,7 +173,7 @@ def test_cli_builds_records_and_reports_a_bad_source(tmp_path: Path) -> None:
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "shared.cli", "data", "build-sft", *args],
+            [sys.executable, "-m", "stylegrpo", "data", "build-sft", *args],
             capture_output=True, text=True, env=dict(os.environ), timeout=120,
         )  # fmt: skip
 

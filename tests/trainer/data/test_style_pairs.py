@@ -228,7 +228,7 @@ def test_bad_inputs_say_what_is_wrong(crafted: tuple[Path, Path], tmp_path: Path
 def test_cli_builds_pairs_and_rejects_bad_ratios(
     crafted: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    base = [sys.executable, "-m", "shared.cli", "data", "build-style-pairs", "--chunks",
+    base = [sys.executable, "-m", "stylegrpo", "data", "build-style-pairs", "--chunks",
             str(crafted[0]), "--negative-texts", str(crafted[1]), "--min-words", "40",
             "--max-words", "80", "--max-train-pairs", "20", "--max-eval-pairs", "10"]  # fmt: skip
     done = subprocess.run(

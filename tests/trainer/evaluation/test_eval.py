@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from shared.cli import app
+from stylegrpo.cli import build_app
+from trainer.common.policy_model import EMBEDDED_POLICY
 from trainer.evaluation.generation import SamplingSettings
 from trainer.evaluation.run import EvaluationSetup, ModelToEvaluate, evaluate
-from trainer.policy_model import EMBEDDED_POLICY
-from trainer.prompts import plot_prompts
-from trainer.reward_config import default_rewards
+from trainer.grpo.prompts import plot_prompts
+from trainer.grpo.reward_config import default_rewards
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +65,7 @@ def test_eval_one_model_writes_table_and_plots_then_resumes(
         "--max-new-tokens", "32", "--style-url", style_url, "--judge-url", judge_url,
         "--completeness-url", completeness_service[0], "--no-author-lm",
     ]  # fmt: skip
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(build_app(), args)
     assert result.exit_code == 0, result.output
 
     completions = out / "smollm2-135m-instruct" / "completions.jsonl"
@@ -94,7 +94,7 @@ def test_eval_one_model_writes_table_and_plots_then_resumes(
     assert "| metric | smollm2-135m-instruct |" in result.output
 
     before = completions.read_bytes()
-    rerun = CliRunner().invoke(app, args)
+    rerun = CliRunner().invoke(build_app(), args)
     assert rerun.exit_code == 0, rerun.output
     assert completions.read_bytes() == before, "a rerun reuses the saved completions"
     assert read_csv(results / "scores.csv") == scores

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from services.launcher import free_port
-from shared.cli import app
+from shared.child_processes import free_port
+from stylegrpo.cli import build_app
 from trainer.evaluation import commands, generation, intervals, prompts, table
 from trainer.evaluation.completions import COMPLETIONS_FILE, CompletionsStore
 from trainer.evaluation.generation import Completion, Job, SamplingSettings
@@ -21,8 +21,8 @@ from trainer.evaluation.local_generator import TransformersGenerator
 from trainer.evaluation.prompts import PromptRow, load_prompt_rows
 from trainer.evaluation.run import EvaluationSetup, ModelToEvaluate, evaluate
 from trainer.evaluation.scoring import score_completions
-from trainer.reward_config import default_rewards
-from trainer.stylometry import StylometryProfile
+from trainer.evaluation.stylometry import StylometryProfile
+from trainer.grpo.reward_config import default_rewards
 
 
 class RecordingGenerator:
@@ -161,7 +161,7 @@ def test_eval_names_each_unreachable_service_before_generating(tmp_path: Path) -
         "--out", str(tmp_path / "out"), "--books", str(tmp_path),
         "--style-url", urls[0], "--judge-url", urls[1], "--completeness-url", urls[2],
     ]  # fmt: skip
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(build_app(), args)
     assert result.exit_code == 1
     for url, service in zip(urls, ["style", "judge", "completeness"], strict=True):
         assert f"the {service} service at {url} is unreachable" in result.output

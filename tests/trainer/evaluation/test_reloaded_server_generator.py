@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from trainer.evaluation.generation import Completion, Job, SamplingSettings
 from trainer.evaluation.reloaded_server_generator import ReloadedServerGenerator
-from trainer.server_rollout import RolloutServerError
+from trainer.grpo.server_rollout import RolloutServerError
 
 MESSAGES = [{"role": "user", "content": "Write a story about a raft on the river."}]
 GREEDY = SamplingSettings(max_new_tokens=8, temperature=1.0, top_p=1.0, top_k=1, min_p=0.0)

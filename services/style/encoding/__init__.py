@@ -1,0 +1,1 @@
+"""The sentence-transformer that embeds a text's windows: windows, batches, backends."""

@@ -1,0 +1,1 @@
+"""The `stylegrpo` command: every command of the services, the shared client and the trainer."""

@@ -1,0 +1,1 @@
+"""The reward-hacking monitor: measures no reward sees, taken every few steps of a GRPO run."""

@@ -1,0 +1,1 @@
+"""Supervised fine-tuning of the story writer (stage 2)."""

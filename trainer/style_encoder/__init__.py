@@ -1,0 +1,1 @@
+"""Stage 1: fine-tuning the style encoder, and the authorship evaluator of the style score."""

@@ -18,8 +18,8 @@ Usage: python scripts/learn.py --corpus ../shared/corpus [--out runs/learn] [--s
    weights, or each model's, before it writes (`trainer.grpo.server_rollout`); where the CPU
    computes bfloat16 natively, training and sampling run in bfloat16 autocast: ~65-75 s a step on an
    Intel Xeon with AMX against ~170 s with transformers in float32. `--generation transformers
-   --no-bf16 --grpo.mask_truncated_completions true` is the recipe of attempt 4 in the README (~3
-   h);
+   --no-bf16 --grpo.mask_truncated_completions true` is the recipe of attempt 4 in docs/learning.md
+   (~3 h);
 5. `stylegrpo eval` of the base and the trained model on the held-out plots, same sampling and
    seeds: each measure's means, their difference and its 95% bootstrap interval
    (`OUT/eval/results/results.md`);

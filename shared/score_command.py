@@ -27,7 +27,12 @@ def score(
     reference: Annotated[
         Path | None, typer.Option(help="Score against this reference text instead.")
     ] = None,
-    api_key: Annotated[str | None, typer.Option(envvar="STYLEGRPO_API_KEY")] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="STYLEGRPO_API_KEY", help="API key the service asks for (STYLE_API_KEY)."
+        ),
+    ] = None,
 ) -> None:
     """Score a text through the style service; print the score and the weakest windows."""
     text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")

@@ -58,7 +58,11 @@ class ServiceSettings(BaseSettings):
     graceful_shutdown_s: int = Field(
         default=30, ge=0, description="On SIGTERM, seconds in-flight requests may take to finish."
     )
-    log_level: str = Field(default="info", pattern="^(critical|error|warning|info|debug)$")
+    log_level: str = Field(
+        default="info",
+        pattern="^(critical|error|warning|info|debug)$",
+        description="`debug`, `info`, `warning`, `error` or `critical`.",
+    )
 
     @field_validator("api_key", mode="before")
     @classmethod

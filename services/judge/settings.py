@@ -18,21 +18,34 @@ class JudgeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="JUDGE_")
 
     port: int = Field(default=DEFAULT_PORTS["judge"], ge=1, le=65535)
-    backend: Literal["transformers", "openai"] = "transformers"
+    backend: Literal["transformers", "openai"] = Field(
+        default="transformers",
+        description="`transformers` (the model in this process) or `openai` (an "
+        "OpenAI-compatible server such as vLLM, at `openai_url`).",
+    )
     model: str | None = Field(
         default=None,
         description="Hub id, local folder or .gguf file; unset = the embedded "
         "SmolLM2-135M-Instruct.",
     )
     device: str = Field(default="auto", description="`auto`, `cpu`, `cuda`, `cuda:N`.")
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        default="auto",
+        description="`auto` = bfloat16 on CUDA where available, else float32.",
+    )
     max_context_tokens: int = Field(default=4096, ge=256, description="Judge prompt budget.")
     rubric: str = Field(
         default="narrative-v1", description="A rubric shipped in services/judge/rubrics."
     )
-    rubric_weight: float = Field(default=0.25, ge=0, le=1)
-    fluency_weight: float = Field(default=0.75, ge=0, le=1)
-    end_marker: str = "THE END."
+    rubric_weight: float = Field(
+        default=0.25, ge=0, le=1, description="Weight of the rubric's expected score."
+    )
+    fluency_weight: float = Field(
+        default=0.75, ge=0, le=1, description="Weight of the calibrated fluency."
+    )
+    end_marker: str = Field(
+        default="THE END.", description="The last line a rubric may demand of a story."
+    )
     author: str = Field(
         default="mark-twain",
         description="Whose names (own, titles, famous characters) a story must not mention: a "
@@ -51,13 +64,19 @@ class JudgeSettings(ServiceSettings):
         description="Books whose passages calibrate fluency; unset = passages shipped with "
         "the package.",
     )
-    calibration_passages: int = Field(default=16, ge=4)
+    calibration_passages: int = Field(
+        default=16, ge=4, description="Passages (and as many scrambled copies) fluency is fit on."
+    )
     cache_size: int = Field(default=4096, ge=0, description="Results kept (0 = no cache).")
     openai_url: str | None = Field(default=None, description="OpenAI-compatible server, e.g. vLLM.")
     openai_model: str | None = Field(default=None, description="Model name on that server.")
-    openai_api_key: str | None = None
-    openai_concurrency: int = Field(default=8, ge=1)
-    openai_timeout_s: float = Field(default=120, gt=0)
+    openai_api_key: str | None = Field(default=None, description="That server's API key.")
+    openai_concurrency: int = Field(
+        default=8, ge=1, description="Requests to that server in flight at once."
+    )
+    openai_timeout_s: float = Field(
+        default=120, gt=0, description="Read timeout of a request to that server."
+    )
 
     @field_validator("rubric")
     @classmethod

@@ -195,7 +195,9 @@ class StyleSettings(ServiceSettings):
         description="Repeated word-pair fraction from which a stretch scores 0; between the "
         "threshold and this the score scales linearly.",
     )
-    window_overlap_tokens: int = Field(default=32, ge=0)
+    window_overlap_tokens: int = Field(
+        default=32, ge=0, description="Tokens consecutive windows share."
+    )
     encode_batch_size: int = Field(
         default=32, ge=1, description="Most windows in one encoder forward pass."
     )

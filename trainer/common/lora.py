@@ -11,12 +11,17 @@ class LoraSettings:
     """LoRA adapters (peft) as in the original: r 8, alpha 16 on the attention projections."""
 
     enabled: bool = False
+    """Train LoRA adapters instead of every weight."""
     r: int = 8
+    """Adapter rank."""
     alpha: int = 16
+    """Adapter scaling (alpha / r multiplies the update)."""
     dropout: float = 0.05
+    """Dropout on the adapters' input."""
     target_modules: list[str] = field(
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"]
     )
+    """The projections that get adapters."""
 
 
 def lora_config(settings: LoraSettings) -> Any:

@@ -1,6 +1,6 @@
 """Draw scored passage pairs for one split of the style-pair dataset.
 
-Kinds of pair and their scores (the original's scheme, see docs SEED.md):
+Kinds of pair and their scores (the original's scheme):
 - `same_author`: two passages of one author from different books -> `same_author_score`;
 - `same_author_same_title`: only for an author with a single book in the split: two passages
   from different chunks of that book -> `same_author_score`;

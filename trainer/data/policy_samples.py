@@ -3,7 +3,7 @@
 A style reward is only as good as its worst hole on the policy's own writing. The base policy's
 stories for the training prompts are the text GRPO starts from; the style service learns them as
 a contrast class of their own (`STYLE_POLICY_TEXTS`), grouped by prompt so its held-out fits
-never score a story whose prompt they trained on. Sampling defaults to GRPO's (SEED.md).
+never score a story whose prompt they trained on. Sampling defaults to the original's GRPO sampling.
 
 The file is a JSONL of records `{row, sample, prompt, plot, completion, tokens, truncated}`,
 appended as each story is generated (a rerun generates only what is missing), and

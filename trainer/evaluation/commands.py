@@ -71,13 +71,28 @@ def eval_command(
     repetition_penalty: SamplingFloat = 1.05,
     seed: SamplingInt = 0,
     style_url: Annotated[
-        str, typer.Option(envvar="STYLEGRPO_STYLE_URL", rich_help_panel=SERVICES)
+        str,
+        typer.Option(
+            envvar="STYLEGRPO_STYLE_URL",
+            help="URL of the style service.",
+            rich_help_panel=SERVICES,
+        ),
     ] = default_url("style"),
     judge_url: Annotated[
-        str, typer.Option(envvar="STYLEGRPO_JUDGE_URL", rich_help_panel=SERVICES)
+        str,
+        typer.Option(
+            envvar="STYLEGRPO_JUDGE_URL",
+            help="URL of the judge service.",
+            rich_help_panel=SERVICES,
+        ),
     ] = default_url("judge"),
     completeness_url: Annotated[
-        str, typer.Option(envvar="STYLEGRPO_COMPLETENESS_URL", rich_help_panel=SERVICES)
+        str,
+        typer.Option(
+            envvar="STYLEGRPO_COMPLETENESS_URL",
+            help="URL of the completeness service.",
+            rich_help_panel=SERVICES,
+        ),
     ] = default_url("completeness"),
     style_profile: Annotated[
         str, typer.Option(help="Style service profile.", rich_help_panel=SERVICES)
@@ -90,7 +105,12 @@ def eval_command(
         ),
     ] = None,
     api_key: Annotated[
-        str | None, typer.Option(envvar="STYLEGRPO_API_KEY", rich_help_panel=SERVICES)
+        str | None,
+        typer.Option(
+            envvar="STYLEGRPO_API_KEY",
+            help="API key the services ask for (their `*_API_KEY`).",
+            rich_help_panel=SERVICES,
+        ),
     ] = None,
 ) -> None:
     """Generate for the test prompts with one or two models, score with the three rewards and

@@ -10,7 +10,7 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class SamplingSettings:
-    """How completions are sampled; the defaults are the original's GRPO sampling (SEED.md)."""
+    """How completions are sampled; the defaults are the original's GRPO sampling."""
 
     max_new_tokens: int = 1500
     temperature: float = 0.9

@@ -16,7 +16,10 @@ BatchSize = Annotated[
 VllmUrl = Annotated[
     str | None, typer.Option(help="Generate through this OpenAI-compatible server (vLLM) instead.")
 ]
-VllmApiKey = Annotated[str | None, typer.Option(envvar="STYLEGRPO_VLLM_API_KEY")]
+VllmApiKey = Annotated[
+    str | None,
+    typer.Option(envvar="STYLEGRPO_VLLM_API_KEY", help="API key of that server (its --api-key)."),
+]
 ModelCacheDir = Annotated[Path, typer.Option(help="Where the embedded model is exported.")]
 SamplingInt = Annotated[int, typer.Option(rich_help_panel=SAMPLING)]
 SamplingFloat = Annotated[float, typer.Option(rich_help_panel=SAMPLING)]

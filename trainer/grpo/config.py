@@ -28,14 +28,23 @@ class MonitorSettings:
     books_dir: Path | None = None  # AUTHOR--TITLE.txt books: the author's and rival authors'
     author: str | None = None  # the books' author slug; null: the run's `author`, slugified
     every_steps: int = 10
+    """Steps between two checks."""
     sample_size: int = 64
+    """Recent completions measured per check."""
     window_checks: int = 4
+    """Checks the trend lines are fitted through."""
     style_rise: float = 0.05
+    """Alarm when the style reward's trend rises more than this while the stylometry
+    closeness's falls more than `stylometry_drop` over the same checks."""
     stylometry_drop: float = 0.03
+    """The fall of stylometry closeness that, with a `style_rise`, raises an alarm."""
     copy_rise: float = 0.05
+    """Alarm when the copied fraction's trend rises more than this."""
     max_copied_fraction: float | None = 0.25
+    """Alarm when a check's copied fraction passes this cap; null: no cap."""
     copy_ngram_words: int = 8  # as the style service's copy guard
     stop_on_alarm: bool = False
+    """Stop training (saving a checkpoint) at the first alarm."""
 
     def __post_init__(self) -> None:
         if self.enabled not in (None, True, False):
@@ -72,9 +81,11 @@ class RolloutServerSettings:
     modes when `grpo.use_vllm` is set)."""
 
     url: str | None = None
+    """The server's base URL; unset: TRL generates."""
     model: str = "policy"  # the server's --served-model-name
     api_key_env: str | None = None  # a variable holding the server's --api-key
     timeout_s: float = 1800.0
+    """Read timeout of a generation or weight-load request, in seconds."""
 
     def __post_init__(self) -> None:
         if self.url is not None and not self.url.startswith(("http://", "https://")):
@@ -88,14 +99,24 @@ class RunConfig:
     """Everything a GRPO run needs; `grpo` holds TRL `GRPOConfig` arguments as they are."""
 
     model: str = EMBEDDED_POLICY
+    """The policy: a hub id, a folder, or `embedded:smollm2-135m-instruct` (the packaged
+    SmolLM2-135M-Instruct)."""
     run_dir: Path = Path("runs/grpo")
+    """Where the run writes its config copy, logs, completions, checkpoints and final model."""
     cache_dir: Path = Path.home() / ".cache" / "stylegrpo"
+    """Where exported models and other reusable files are kept between runs."""
     author: str = "Mark Twain"
+    """Whose voice the run teaches; the built-in plot prompts name this author."""
     story_words: int = 1500
+    """Words the built-in plot prompts ask for."""
     prompts_file: Path | None = None
+    """JSONL of prompts (`stylegrpo data grpo-prompts`); unset: the built-in plots."""
     resume: bool = False
+    """Continue from the run directory's newest complete checkpoint."""
     preflight: bool = True
+    """Before step 1, check every reward service is up, ready and serves what the run expects."""
     rewards: list[RewardSpec] = field(default_factory=default_rewards)
+    """The reward services called each step (name and weight of the default list)."""
     lora: LoraSettings = field(default_factory=LoraSettings)
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     rollout_server: RolloutServerSettings = field(default_factory=RolloutServerSettings)

@@ -22,7 +22,7 @@ from trainer.grpo.completions_log import COMPLETIONS_LOG
 from trainer.grpo.config import RunConfig
 from trainer.grpo.prompts import plot_prompts, plot_split
 
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "grpo_learn_cpu.yaml"
+CONFIG = Path(__file__).resolve().parents[2] / "configs" / "grpo_learn_cpu.yaml"
 TEST_PLOTS = 12
 # The band the completeness service rewards in full: the prompts ask for `story_words` (200).
 BAND_WORDS = (150, 250)
@@ -44,7 +44,7 @@ SERVICES = {"style": "style", "content": "judge", "completeness": "completeness"
 # author-LM measure did not: the policy had moved away from the base model's stories, toward
 # upbeat summary prose that is no nearer Twain. Adding the trained model's own stories to the
 # policy class for the last 12 steps turned the held-out author-LM difference from -0.017 (the
-# same 12 steps without the refit) to +0.040 (README, "Does it learn?").
+# same 12 steps without the refit) to +0.040 (docs/learning.md).
 REFIT_EVERY_STEPS = 24
 
 
@@ -163,12 +163,18 @@ def publish(run: Path, models: tuple[str, str], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     results = run / "eval" / RESULTS_FOLDER
     # A measure's figure exists where the evaluation had it (author_vs_rivals: another author).
-    figures = [results / f"{m}.png" for m in PUBLISHED_FIGURES]
-    sources = [results / "results.md", *(f for f in figures if f.is_file())]
+    figures = [f for f in (results / f"{m}.png" for m in PUBLISHED_FIGURES) if f.is_file()]
+    table = folder / "results.md"
+    table.write_text(
+        only_figures(
+            (results / "results.md").read_text(encoding="utf-8"), {f.name for f in figures}
+        ),
+        encoding="utf-8",
+    )
     # The monitor's figure exists once the monitor has run (every `monitor.every_steps`).
     report = run / "grpo" / "report"
-    sources += [report / name for name in TRAINING_FIGURES if (report / name).is_file()]
-    written = []
+    sources = [*figures, *(report / n for n in TRAINING_FIGURES if (report / n).is_file())]
+    written = [table]
     for source in sources:
         name = source.name if source.parent == results else f"training-{source.name}"
         target = folder / name.replace(" ", "-")
@@ -177,3 +183,17 @@ def publish(run: Path, models: tuple[str, str], folder: Path) -> list[Path]:
     stories = folder / "side-by-side.md"
     stories.write_text(side_by_side(run / "eval", models), encoding="utf-8")
     return [*written, stories]
+
+
+def only_figures(page: str, published: set[str]) -> str:
+    """The results page without the image lines of figures that were not published.
+
+    >>> only_figures("![a](a.png)", {"a.png"}), only_figures("![b](b.png)", {"a.png"})
+    ('![a](a.png)', '')
+    """
+    kept = [
+        line
+        for line in page.splitlines(keepends=True)
+        if not (line.startswith("![") and line.rstrip().split("(")[-1].rstrip(")") not in published)
+    ]
+    return "".join(kept)

@@ -25,20 +25,34 @@ class RewardSpec:
     """
 
     name: Literal["style", "content", "completeness"]
+    """`style`, `content` (the judge) or `completeness`."""
     url: str | list[str]
+    """The service's URL, or its replicas' (a list, or comma-separated)."""
     weight: float
+    """The reward's weight in the sum TRL optimises."""
     timeout_s: float = 300.0
+    """Read timeout of one request, in seconds."""
     max_retries: int = 3
+    """Retries of a failed request (jittered, honouring `Retry-After`)."""
     on_failure: Literal["raise", "skip"] = "raise"
+    """When the service still fails: `raise` stops the run; `skip` gives the step's samples no
+    such reward."""
     max_failed_steps: int = 5
+    """With `skip`: steps in a row the service may fail before the run stops."""
     api_key: str | None = None
+    """The service's API key (prefer `api_key_env`, which keeps it out of saved configs)."""
     # The name of an environment variable holding the key: keeps it out of the saved config.
     api_key_env: str | None = None
     profile: str | None = None
+    """The style service's author profile to score against; unset: the service's default."""
     reference_column: str | None = None
+    """A dataset column whose text the style service scores against instead of a profile."""
     expect_rubric: str | None = None
+    """Preflight stops unless the judge serves this rubric."""
     replica_cooldown_s: float = 30.0
+    """Seconds a replica that failed is skipped."""
     min_ready_replicas: int | None = None
+    """Replicas that must be ready at preflight; null: all of them."""
 
     def __post_init__(self) -> None:
         urls = replica_urls(self.url)

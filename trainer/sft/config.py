@@ -21,14 +21,19 @@ class SftRunConfig:
     """Everything an SFT run needs; `sft` holds TRL `SFTConfig` arguments as they are."""
 
     model: str = EMBEDDED_POLICY
+    """The model to fine-tune: a hub id, a folder, or `embedded:smollm2-135m-instruct`."""
     dataset: Path = Path("data/sft")
     """A folder written by `stylegrpo data build-sft`, or a JSONL file of prompt/completion."""
     train_split: str = "train"
+    """The dataset split trained on."""
     eval_split: str | None = "test"
     """Evaluated on when the dataset has this split (and `sft.eval_strategy` asks for it)."""
     run_dir: Path = Path("runs/sft")
+    """Where the run writes its config copy, checkpoints and final model."""
     cache_dir: Path = Path.home() / ".cache" / "stylegrpo"
+    """Where exported models are kept between runs."""
     resume: bool = False
+    """Continue from the run directory's newest complete checkpoint."""
     merge_lora: bool = True
     """With LoRA on: save the final model with the adapter merged in (and the adapter beside it)."""
     lora: LoraSettings = field(default_factory=LoraSettings)

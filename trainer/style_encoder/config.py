@@ -12,7 +12,7 @@ from typing import Any
 from trainer.common.config_loading import ConfigError, load_dataclass, plain_config
 
 LOSSES = ("cosine", "mnrl", "batch_hard_triplet")
-# The original's stage 1 (docs SEED.md); `training` in the config overrides any of them.
+# The original's stage 1; `training` in the config overrides any of them.
 ORIGINAL_TRAINING: dict[str, Any] = {
     "learning_rate": 2e-5,
     "per_device_train_batch_size": 64,
@@ -27,20 +27,30 @@ class StyleEncoderConfig:
     arguments as they are (on top of `ORIGINAL_TRAINING`)."""
 
     pairs: Path = Path("data/style-pairs")
+    """The scored passage pairs (`stylegrpo data build-style-pairs`)."""
     out_dir: Path = Path("runs/style-encoder")
+    """Where the run writes its config copy, checkpoints, `model/` and `metrics.json`."""
     base_model: str | None = None  # a hub id or a folder; None: the embedded all-MiniLM-L6-v2
     loss: str = "cosine"
+    """`cosine` (pairs and scores), `mnrl` (in-batch negatives) or `batch_hard_triplet`."""
     max_seq_length: int = 256
+    """Tokens per passage the encoder reads."""
     triplet_margin: float = 0.5  # batch_hard_triplet, on cosine distance (0..2)
     eval_batch_size: int = 32
+    """Pairs per batch of the evaluators."""
     early_stopping_patience: int = 3
+    """Evaluations without improvement before training stops."""
     early_stopping_threshold: float = 0.003
+    """The least rise of the validation Spearman that counts as improvement."""
     resume: bool = False
+    """Continue from the run's newest complete checkpoint."""
     # Books (AUTHOR--TITLE.txt) to run the authorship evaluator on after training: the pairs'
     # test-split books are held out, and the base and trained encoders are compared.
     authorship_books: Path | None = None
     authorship_negative_texts: Path | None = None
+    """LLM-written prose for that evaluation (a part is held out)."""
     authorship_author: str = "mark-twain"
+    """The author whose passages are the positives of that evaluation."""
     training: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -157,7 +157,8 @@ def fake_learn_run(tmp_path: Path) -> Path:
     report = run / "grpo" / "report"
     for folder in (results, report):
         folder.mkdir(parents=True)
-    (results / "results.md").write_text("| metric |\n")
+    figure_lines = "".join(f"![{m}]({m}.png)\n" for m in (*PUBLISHED_FIGURES, "total"))
+    (results / "results.md").write_text(f"| metric |\n\n{figure_lines}")
     for name in [f"{m}.png" for m in PUBLISHED_FIGURES]:
         (results / name).write_bytes(b"\x89PNG " + name.encode())
     for name in TRAINING_FIGURES:
@@ -209,3 +210,6 @@ def test_publish_skips_the_figures_a_run_did_not_make(tmp_path: Path) -> None:
     assert {"training-rewards.png", "author_lm.png"} <= written
     assert "training-reward-hacking-monitor.png" not in written
     assert "author_vs_rivals.png" not in written
+    table = (tmp_path / "docs" / "results.md").read_text()
+    assert "![author_lm](author_lm.png)" in table, "a published figure stays on the page"
+    assert "author_vs_rivals.png" not in table and "total.png" not in table, "no broken image"

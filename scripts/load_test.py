@@ -1,11 +1,14 @@
-"""Load test of one reward service on 127.0.0.1: N concurrent clients for T seconds.
+"""Load test of one reward service: N concurrent clients for T seconds.
 
-Starts the service as a child process, has `--clients` clients each send `/score` requests of
-`--texts` texts back to back for `--seconds` seconds (a 429 waits its Retry-After, as the shared
-client does), then reports latency percentiles of the answered requests, throughput, answers by
-HTTP status and the peak resident memory of the service process.
+Starts the service as a child process on 127.0.0.1 - or, with `--url`, loads a service that is
+already running (a deployment, with `--api-key` where it asks for one) - has `--clients` clients
+each send `/score` requests of `--texts` texts back to back for `--seconds` seconds (a 429 waits
+its Retry-After, as the shared client does), then reports latency percentiles of the answered
+requests, throughput, answers by HTTP status and, for a service it started, the peak resident
+memory of its process.
 Usage: python scripts/load_test.py [--service completeness|style] [--corpus ../shared/corpus]
        [--clients 16 --seconds 30 --texts 64 --words 1400]
+       [--url http://host:8003 [--api-key KEY]]
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import os
 import random
 import re
 import statistics
@@ -60,7 +64,7 @@ def main() -> None:
     """Start the service, run the load, print the report."""
     args = parse_args()
     env = {f"{args.service.upper()}_LOG_LEVEL": "warning"}
-    if args.service == "style":
+    if args.service == "style" and args.url is None:
         if args.corpus is None or not (args.corpus / "books").is_dir():
             sys.exit("the style service needs --corpus pointing at a folder with books/")
         env["STYLE_BOOKS_DIR"] = str(args.corpus / "books")
@@ -72,6 +76,11 @@ def main() -> None:
         if args.corpus is not None
         else synthetic_texts(args.texts, args.words)
     )
+    if args.url is not None:
+        print(f"loading the running service at {args.url} ...", flush=True)
+        tally, elapsed, rss = asyncio.run(run_load(args.url, None, texts, args))
+        report(tally, elapsed, rss, args)
+        return
     log = Path(tempfile.gettempdir()) / f"stylegrpo-load-{args.service}.log"
     print(f"starting the {args.service} service (log: {log}) ...", flush=True)
     with service_process(args.service, env, log_path=log) as (url, process):
@@ -80,21 +89,34 @@ def main() -> None:
 
 
 async def run_load(
-    url: str, pid: int, texts: list[str], args: argparse.Namespace
-) -> tuple[Tally, float, tuple[int, int]]:
-    """Run the clients until the deadline; the tally, the seconds taken and (start, peak) RSS."""
+    url: str, pid: int | None, texts: list[str], args: argparse.Namespace
+) -> tuple[Tally, float, tuple[int, int] | None]:
+    """Run the clients until the deadline; the tally, the seconds taken and, for a process of
+    ours (`pid`), its (start, peak) RSS."""
     tally = Tally()
     limits = httpx.Limits(max_connections=args.clients)
-    async with httpx.AsyncClient(base_url=url, timeout=args.timeout, limits=limits) as http:
-        await http.post("/score", json={"texts": texts[:1]})  # first-request costs off the clock
-        start_rss = read_rss(pid)
-        peak = [start_rss]
-        sampler = asyncio.create_task(sample_rss(pid, peak))
+    headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
+    async with httpx.AsyncClient(
+        base_url=url, timeout=args.timeout, limits=limits, headers=headers
+    ) as http:
+        # The first request's costs stay off the clock, and a wrong URL or key stops here.
+        try:
+            first = await http.post("/score", json={"texts": texts[:1]})
+        except httpx.TransportError as exc:
+            sys.exit(f"{url} did not answer ({type(exc).__name__}): is the service running?")
+        if first.status_code != 200:
+            sys.exit(f"{url}/score answered HTTP {first.status_code}: {first.text[:300]}")
+        peak = [read_rss(pid)] if pid is not None else [0]
+        start_rss = peak[0]
+        sampler = asyncio.create_task(sample_rss(pid, peak)) if pid is not None else None
         started = time.perf_counter()
         deadline = started + args.seconds
         await asyncio.gather(*(client(http, texts, deadline, tally) for _ in range(args.clients)))
         elapsed = time.perf_counter() - started
-        sampler.cancel()
+        if sampler is not None:
+            sampler.cancel()
+    if pid is None:
+        return tally, elapsed, None
     return tally, elapsed, (start_rss, max(peak[0], read_rss(pid)))
 
 
@@ -134,7 +156,9 @@ def read_rss(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss)
 
 
-def report(tally: Tally, elapsed: float, rss: tuple[int, int], args: argparse.Namespace) -> None:
+def report(
+    tally: Tally, elapsed: float, rss: tuple[int, int] | None, args: argparse.Namespace
+) -> None:
     """Print latency percentiles, throughput, answers by status and memory."""
     answered = len(tally.latencies_s)
     print(
@@ -154,6 +178,9 @@ def report(tally: Tally, elapsed: float, rss: tuple[int, int], args: argparse.Na
     statuses = ", ".join(f"{status}: {n}" for status, n in sorted(tally.statuses.items()))
     print(f"  answers          {statuses or 'none'}")
     mib = 1024 * 1024
+    if rss is None:
+        print("  service RSS      not measured: the service runs elsewhere (--url)")
+        return
     print(f"  service RSS      {rss[0] / mib:.0f} MiB after warm-up, peak {rss[1] / mib:.0f} MiB")
 
 
@@ -204,7 +231,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--texts", type=bounded(1, 256), default=64, help="texts per request")
     parser.add_argument("--words", type=bounded(1, 20_000), default=1400, help="words per text")
     parser.add_argument("--timeout", type=float, default=120.0, help="read timeout per request")
-    return parser.parse_args()
+    parser.add_argument(
+        "--url", help="load this running service (http(s)://host:port) instead of starting one"
+    )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("STYLEGRPO_API_KEY"),
+        help="the service's API key, if it asks for one (default: $STYLEGRPO_API_KEY)",
+    )
+    args = parser.parse_args()
+    if args.url is not None and not args.url.startswith(("http://", "https://")):
+        parser.error(f"--url must start with http:// or https://, got {args.url!r}")
+    return args
 
 
 if __name__ == "__main__":

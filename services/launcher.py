@@ -19,7 +19,7 @@ from shared.child_processes import ServiceStartError, end_with_parent, free_port
 def running_service(
     name: str, env: dict[str, str], *, log_path: Path, ready_timeout_s: float = 900
 ) -> Iterator[str]:
-    """Run `stylegrpo serve NAME` with `env` on a free port; yield its URL once ready."""
+    """Run `python -m services NAME` with `env` on a free port; yield its URL once ready."""
     started = service_process(name, env, log_path=log_path, ready_timeout_s=ready_timeout_s)
     with started as (url, _):
         yield url
@@ -43,7 +43,9 @@ def service_process(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url, ready_timeout_s, process, log_path)
+        wait_ready(
+            url, ready_timeout_s, process, log_path, api_key=child_env.get(f"{prefix}_API_KEY")
+        )
         yield url, process
     finally:
         process.terminate()
@@ -58,8 +60,12 @@ def wait_ready(
     timeout_s: float,
     process: subprocess.Popen[bytes] | None = None,
     log_path: Path | None = None,
+    *,
+    api_key: str | None = None,
 ) -> None:
-    """Poll `/ready` until 200; fail early if the process exits or the model fails to load."""
+    """Poll `/ready` until 200 (with `api_key` when the service asks for one); fail early if the
+    process exits or the model fails to load."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -69,7 +75,7 @@ def wait_ready(
                 f"service exited with status {process.returncode}: " + " | ".join(tail)
             )
         try:
-            response = httpx.get(f"{url}/ready", timeout=5)
+            response = httpx.get(f"{url}/ready", timeout=5, headers=headers)
         except httpx.TransportError:
             response = None
         if response is not None and response.status_code == 200:

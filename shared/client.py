@@ -46,7 +46,9 @@ class RewardClient:
 
     `urls` is one URL, a comma-separated string of them, or a list. `max_concurrency` bounds the
     chunks in flight on each replica; a replica that fails a chunk after `max_retries` retries
-    is skipped for `cooldown_s` seconds while another replica is healthy.
+    is skipped for `cooldown_s` seconds while another replica is healthy. A replica that answers
+    busy (429, or 503 while loading, with `Retry-After`) is waited out for up to `busy_budget_s`
+    per request (default: `read_timeout`, the reward's time budget) without spending a retry.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class RewardClient:
         max_batch: int = 64,
         max_concurrency: int = 4,
         cooldown_s: float = 30.0,
+        busy_budget_s: float | None = None,
     ) -> None:
         if max_batch < 1 or max_concurrency < 1:
             raise ValueError(
@@ -79,6 +82,7 @@ class RewardClient:
                 max_retries=max_retries,
                 backoff_base=backoff_base,
                 backoff_max=backoff_max,
+                busy_budget_s=busy_budget_s,
             )
             for url in replica_urls(urls)
         ]

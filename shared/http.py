@@ -1,7 +1,10 @@
 """HTTP with bounded, jittered retries and typed errors, shared by every client of a service.
 
-It keeps one pooled `httpx.AsyncClient` per running event loop, because TRL calls async reward
-functions from its own background loop.
+A service that says it is busy (429, or 503 while its model loads, each with `Retry-After`) is
+waited out for as long as the caller's budget allows, without spending a retry: backpressure is
+not a failure. Everything else retryable (transport errors, 408, other 5xx) gets `max_retries`
+retries. It keeps one pooled `httpx.AsyncClient` per running event loop, because TRL calls async
+reward functions from its own background loop.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pydantic import ValidationError
 from shared.schemas import ErrorResponse
 
 RETRYABLE_STATUSES = frozenset({408, 429})
+# Statuses that mean "busy, come back later" when they carry a Retry-After.
+BUSY_STATUSES = frozenset({429, 503})
 
 
 class RewardServiceError(Exception):
@@ -58,11 +63,14 @@ class RetryingHTTP:
         max_retries: int,
         backoff_base: float,
         backoff_max: float,
+        busy_budget_s: float | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValueError(f"need max_retries >= 0, got {max_retries}")
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
+        # How long a busy service is waited out, per request: the read timeout unless told.
+        self.busy_budget_s = read_timeout if busy_budget_s is None else busy_budget_s
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
@@ -90,15 +98,18 @@ class RetryingHTTP:
     async def request(self, method: str, path: str, body: Any = None) -> httpx.Response:
         """`method path` with `body` as JSON; the response if < 400, else a typed error."""
         url = f"{self.base_url}{path}"
-        attempts = self.max_retries + 1
-        for attempt in range(attempts):
+        busy_until = time.monotonic() + self.busy_budget_s
+        failures = attempts = 0
+        while True:
+            attempts += 1
             status: int | None = None
             error_type: str | None = None
+            busy = False
             try:
                 response = await self.client().request(method, url, json=body)
             except httpx.TransportError as exc:
                 cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                delay = self._backoff(attempt)
+                delay = self._backoff(failures)
             else:
                 status = response.status_code
                 if status < 400:
@@ -113,11 +124,18 @@ class RetryingHTTP:
                     )
                 cause = f"HTTP {status}: {message}"
                 retry_after = self._retry_after(response)
-                delay = self._backoff(attempt) if retry_after is None else retry_after
-            if attempt + 1 < attempts:
+                delay = self._backoff(failures) if retry_after is None else retry_after
+                busy = status in BUSY_STATUSES and retry_after is not None
+            if busy and time.monotonic() + delay <= busy_until:
                 await asyncio.sleep(delay)
+                continue
+            failures += 1
+            if failures > self.max_retries:
+                break
+            await asyncio.sleep(delay)
+        waited = " (busy, waited out for its budget first)" if busy else ""
         raise ServiceUnavailableError(
-            f"{url} failed after {attempts} attempts; last cause: {cause}. "
+            f"{url} failed after {attempts} attempts{waited}; last cause: {cause}. "
             "Check that the service is running and healthy.",
             url=url,
             status=status,

@@ -178,6 +178,16 @@ class StyleDetails(BaseModel):
         "up to STYLE_REPETITION_THRESHOLD, 0 from STYLE_REPETITION_FULL, linear between; the "
         "stretches' mean, by words.",
     )
+    copied_from: str | None = Field(
+        default=None,
+        description="The profile's book the copied words come from most; None when nothing is "
+        "copied, in reference mode, or with the copy guard off.",
+    )
+    reasons: list[str] = Field(
+        default_factory=list,
+        description="Why the score is below its windows' scores, one sentence per cut (copying, "
+        "not prose, repetition, too little text), most decisive first; empty when nothing cut it.",
+    )
 
 
 class RuleResult(BaseModel):

@@ -11,6 +11,7 @@ import pytest
 
 from services.launcher import running_service
 from shared.child_processes import free_port
+from tests.conftest import HELD_OUT_TWAIN
 
 STYLEGRPO = [sys.executable, "-m", "stylegrpo"]
 
@@ -56,6 +57,55 @@ def test_score_reports_an_unreachable_service() -> None:
     assert result.returncode == 1 and "127.0.0.1:9" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("missing", "missing.txt: no such file"),
+        ("folder", "is a folder: give a text file"),
+        ("latin-1", "is not UTF-8 text (byte 0xe9 at offset 3): convert it first"),
+        ("empty", "is empty: there is nothing to score"),
+        ("url without scheme", "--url: replica URLs must start with http:// or https://"),
+    ],
+)
+def test_an_ordinary_mistake_is_one_line_and_exit_2(
+    tmp_path: Path, case: str, expected: str
+) -> None:
+    files = {"latin-1": "caf\xe9 au lait\n".encode("latin-1"), "empty": b"  \n"}
+    for name, data in files.items():
+        (tmp_path / f"{name}.txt").write_bytes(data)
+    args = {
+        "missing": ["score", str(tmp_path / "missing.txt")],
+        "folder": ["score", str(tmp_path)],
+        "latin-1": ["score", str(tmp_path / "latin-1.txt")],
+        "empty": ["score", str(tmp_path / "empty.txt")],
+        "url without scheme": ["score", "-", "--url", "127.0.0.1:18001"],
+    }[case]
+    result = run(args, {}, stdin="A text.")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and expected in result.stderr
+    assert result.stderr.count("\n") == 1, f"one line, no traceback: {result.stderr}"
+
+
+def test_an_unexpected_error_is_one_line_unless_debug(tmp_path: Path) -> None:
+    (tmp_path / "completions.jsonl").write_text("{not json\n")
+    (tmp_path / "metrics.jsonl").write_text("{not json\n")
+    quiet = run(["report", str(tmp_path)], {})
+    assert quiet.returncode == 1
+    assert quiet.stderr.startswith("error: JSONDecodeError: ") and "--debug" in quiet.stderr
+    assert quiet.stderr.count("\n") == 1 and "Traceback" not in quiet.stderr
+    loud = run(["report", str(tmp_path), "--debug"], {"COLUMNS": "200"})
+    assert loud.returncode == 1 and "Traceback" in loud.stderr
+
+
+def test_help_names_the_services_the_overrides_and_every_key() -> None:
+    serve = run(["serve", "--help"], {"COLUMNS": "200"}).stdout
+    assert all(name in serve for name in ("style", "judge", "completeness", "all"))
+    grpo = run(["train", "grpo", "--help"], {"COLUMNS": "200"}).stdout
+    assert "--grpo.learning_rate" in grpo and "docs/configuration.md" in grpo
+    score = run(["score", "--help"], {"COLUMNS": "200"}).stdout
+    assert "API key the service asks for" in score
+
+
 @pytest.mark.slow
 def test_serve_style_then_score_stdin(
     corpus_books: Path, negative_texts: list[Path], tmp_path: Path, twain_passages: list[str]
@@ -71,7 +121,12 @@ def test_serve_style_then_score_stdin(
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("score 0.") or result.stdout.startswith("score 1.")
         assert "against mark-twain" in result.stdout and "coverage 1.00" in result.stdout
-        assert "weakest windows:" in result.stdout
+        # The service's books include the passage's own: copied, said so, and from which book.
+        assert "why the score is lower than its windows':\n  - copied: " in result.stdout
+        assert f"of {HELD_OUT_TWAIN.removesuffix('.txt').split('--')[1]} (a mark-twain book)" in (
+            result.stdout
+        )
+        assert "weakest windows (before the cuts above):" in result.stdout
         unknown = run(["score", "-", "--url", url, "--profile", "nobody"], {}, stdin="Text.")
         assert unknown.returncode == 1 and "unknown profile 'nobody'" in unknown.stderr
 

@@ -9,6 +9,11 @@ import typer
 
 from shared.logging import configure_logging
 
+OVERRIDES = (
+    "After the options, any --KEY VALUE overrides the config: --{section}.learning_rate 1e-5, "
+    "--run_dir runs/x{more}. Every key, its default and meaning: docs/configuration.md."
+)
+
 train_app = typer.Typer(
     no_args_is_help=True,
     help="Train: the style encoder (stage 1), SFT (stage 2), GRPO (stage 3).",
@@ -16,7 +21,9 @@ train_app = typer.Typer(
 
 
 @train_app.command(
-    "grpo", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+    "grpo",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog=OVERRIDES.format(section="grpo", more=", --rewards.0.url http://host:8001"),
 )
 def train_grpo(
     ctx: typer.Context,
@@ -39,7 +46,9 @@ def train_grpo(
 
 
 @train_app.command(
-    "sft", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+    "sft",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog=OVERRIDES.format(section="sft", more=", --lora.enabled true"),
 )
 def train_sft_command(
     ctx: typer.Context,
@@ -64,7 +73,9 @@ def train_sft_command(
 
 
 @train_app.command(
-    "style-encoder", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+    "style-encoder",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog=OVERRIDES.format(section="training", more=", --loss mnrl"),
 )
 def train_style_encoder_command(
     ctx: typer.Context,

@@ -48,6 +48,47 @@ def describe_validation_errors(exc: RequestValidationError) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
+def body_problem(
+    content_type: str | None, exc: RequestValidationError, body: bytes
+) -> tuple[int, str, str] | None:
+    """A body that is not JSON at all (400, where it breaks, in words) or not sent as JSON (415),
+    rather than a field's problem; None when the fields are what is wrong.
+
+    >>> from fastapi.exceptions import RequestValidationError
+    >>> broken = RequestValidationError([{"type": "json_invalid", "loc": ("body", 13),
+    ...     "msg": "JSON decode error", "ctx": {"error": "Expecting value"}}])
+    >>> body_problem("application/json", broken, b'{"texts": [1,\\n')[2]
+    'the body is not valid JSON: Expecting value at character 13 (line 1, column 14)'
+    >>> plain = RequestValidationError([{"type": "model_attributes_type", "loc": ("body",)}])
+    >>> body_problem("text/plain; charset=utf-8", plain, b"hello")[:2]
+    (415, 'unsupported_media_type')
+    """
+    errors = exc.errors()
+    for error in errors:
+        if error.get("type") != "json_invalid":
+            continue
+        location = error.get("loc", ())
+        reason = str(error.get("ctx", {}).get("error", "malformed JSON"))
+        where = ""
+        if len(location) > 1 and isinstance(location[1], int):
+            character = location[1]
+            before = body[:character].decode("utf-8", errors="replace")
+            line = before.count("\n") + 1
+            column = character - (before.rfind("\n") + 1) + 1
+            where = f" at character {character} (line {line}, column {column})"
+        return 400, "invalid_json", f"the body is not valid JSON: {reason}{where}"
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    is_json = media_type in ("", "application/json") or media_type.endswith("+json")
+    if not is_json and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors):
+        return (
+            415,
+            "unsupported_media_type",
+            f"the body was sent as {media_type}: send it as JSON, with "
+            "Content-Type: application/json",
+        )
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every failure, expected or not, in the one error shape."""
 
@@ -60,7 +101,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid_request", str(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problem = body_problem(request.headers.get("content-type"), exc, await request.body())
+        if problem is not None:
+            return error_response(*problem)
         return error_response(422, "validation_error", describe_validation_errors(exc))
 
     @app.exception_handler(StarletteHTTPException)

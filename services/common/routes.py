@@ -16,9 +16,11 @@ RETRY_AFTER_LOADING_S = "5"
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": text}
     for status, text in {
+        400: "The body is not valid JSON (the message says where it breaks).",
         401: "Missing or wrong API key.",
         413: "Too many texts, a text too long, or the body too large.",
-        422: "Malformed request.",
+        415: "The body was not sent as `application/json`.",
+        422: "A field is missing or wrong (the message names it).",
         429: "Too many texts in flight; retry after `Retry-After` seconds.",
         503: "The model is not loaded yet.",
     }.items()

@@ -44,6 +44,9 @@ def build_server(app: FastAPI, settings: ServiceSettings) -> uvicorn.Server:
         log_level=settings.log_level,
         timeout_graceful_shutdown=settings.graceful_shutdown_s,
         access_log=False,
+        # uvicorn's own lines go through the process's one format (`shared.logging`), not the
+        # handlers and format uvicorn would install beside it.
+        log_config=None,
     )
     return _Server(config)
 

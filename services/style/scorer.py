@@ -22,6 +22,7 @@ from services.style.classifier.anchor import AuthorshipAnchor, ClassifierSamplin
 from services.style.encoding.batcher import EncodeBatcher
 from services.style.encoding.encoder import WindowEncoder
 from services.style.encoding.windows import WindowedText, split_windows
+from services.style.explanations import score_reasons
 from services.style.guards.combined import GuardReport, TextGuards
 from services.style.profiles.discriminant import ProfileSet, build_profiles, unit
 from services.style.profiles.policy_texts import POLICY_AUTHOR, policy_windows, read_policy_texts
@@ -263,10 +264,9 @@ class StyleScorer:
                 window_scores[a:b],
                 None if classifier is None else classifier[a:b],
             )
+            word_count = len(request.texts[i].split())
             evidence = evidence_weight(
-                len(request.texts[i].split()),
-                settings.evidence_min_words,
-                settings.evidence_full_words,
+                word_count, settings.evidence_min_words, settings.evidence_full_words
             )
             guard = guarded[i]
             copy = guard.copy
@@ -285,6 +285,14 @@ class StyleScorer:
                     prose_factor=guard.prose_factor,
                     repeated_bigram_fraction=guard.repeated_bigram_fraction,
                     repetition_factor=guard.repetition_factor,
+                    copied_from=guard.copied_from,
+                    reasons=score_reasons(
+                        words=word_count,
+                        evidence=evidence,
+                        guard=guard,
+                        settings=settings,
+                        profile=target,
+                    ),
                 ).model_dump()
             )
         return ScoredBatch(scores=scores, details=details if request.details else None)

@@ -224,6 +224,35 @@ async def test_retry_after_is_capped_at_backoff_max(run_asgi: RunAsgi) -> None:
     assert time.monotonic() - started < 1.0
 
 
+def busy() -> Response:
+    return JSONResponse(
+        {"error": {"type": "busy", "message": "full"}}, 429, headers={"Retry-After": "1"}
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_busy_service_is_waited_out_without_spending_retries(run_asgi: RunAsgi) -> None:
+    """Busy for six answers, twice what three retries would survive: the call still succeeds."""
+    service = ScriptedService(lambda call: busy() if call < 6 else None)
+    async with fast_client(serve(run_asgi, service), max_retries=3) as client:
+        result = await client.score(texts(2))
+
+    assert len(service.seen) == 7
+    assert result.scores == [0.0, 0.001]
+
+
+@pytest.mark.asyncio
+async def test_a_service_busy_past_the_budget_fails_saying_so(run_asgi: RunAsgi) -> None:
+    service = ScriptedService(lambda _: busy())
+    async with fast_client(serve(run_asgi, service), busy_budget_s=0.3) as client:
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailableError, match="busy, waited out") as caught:
+            await client.score(texts(1))
+
+    assert 0.25 <= time.monotonic() - started < 5
+    assert caught.value.status == 429 and len(service.seen) > 4
+
+
 @pytest.mark.asyncio
 async def test_retries_exhausted_raise_service_unavailable(run_asgi: RunAsgi) -> None:
     service = ScriptedService(lambda _: unavailable())

@@ -29,7 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from services.style.guards.copy import CopyIndex, CopyReport, build_copy_index, copy_report
+from services.style.guards.copy import (
+    CopyIndex,
+    CopyReport,
+    book_key,
+    build_copy_index,
+    copy_report,
+)
 from services.style.settings import StyleSettings
 from shared.book_folder import Book
 from shared.text import repetition_ratio, words
@@ -47,6 +53,7 @@ class GuardReport:
     prose_factor: float | None
     repeated_bigram_fraction: float | None = None
     repetition_factor: float | None = None
+    copied_from: str | None = None  # the profile's book the copied words come from most
 
     @property
     def factor(self) -> float:
@@ -60,11 +67,18 @@ class TextGuards:
     """The copy and prose guards of a loaded style service (each may be off)."""
 
     def __init__(
-        self, settings: StyleSettings, copy_index: CopyIndex | None, prose_index: CopyIndex | None
+        self,
+        settings: StyleSettings,
+        copy_index: CopyIndex | None,
+        prose_index: CopyIndex | None,
+        books: list[Book] | None = None,
     ) -> None:
         self._settings = settings
         self._copy_index = copy_index
         self._prose_index = prose_index
+        self._books_of: dict[str, list[Book]] = {}
+        for book in books or []:
+            self._books_of.setdefault(book.author, []).append(book)
 
     @classmethod
     def build(cls, settings: StyleSettings, books: list[Book], negatives: list[Book]) -> TextGuards:
@@ -79,7 +93,7 @@ class TextGuards:
         if settings.prose_guard:
             prose_index = CopyIndex(settings.prose_ngram_words)
             prose_index.add(PROSE_KEY, [book.read_text() for book in [*books, *negatives]])
-        return cls(settings, copy_index, prose_index)
+        return cls(settings, copy_index, prose_index, books)
 
     def reports(
         self, texts: list[str], references: list[str] | None, target: str
@@ -121,7 +135,7 @@ class TextGuards:
 
     def _report(self, text: str, reference: str | None, target: str) -> GuardReport:
         settings = self._settings
-        copy = None
+        copy = copied_from = None
         if self._copy_index is not None:
             index, key = self._copy_index, target
             if reference is not None:
@@ -132,6 +146,10 @@ class TextGuards:
                 allowance=settings.copy_allowance,
                 penalty=settings.copy_penalty,
             )
+            if copy.copied_fraction > 0 and reference is None:
+                books = {book_key(b): b.title for b in self._books_of.get(target, [])}
+                source = index.most_copied(sorted(books), text)
+                copied_from = books[source] if source is not None else None
         known = factor = None
         if self._prose_index is not None:
             mask = self._prose_index.copied_mask(PROSE_KEY, text)
@@ -154,6 +172,7 @@ class TextGuards:
             prose_factor=factor,
             repeated_bigram_fraction=repeated,
             repetition_factor=repetition,
+            copied_from=copied_from,
         )
 
 

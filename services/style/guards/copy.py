@@ -54,6 +54,17 @@ class CopyIndex:
             merged = np.concatenate([self._hashes[key], merged])
         self._hashes[key] = np.unique(merged)
 
+    def add_union(self, key: str, keys: list[str]) -> None:
+        """Index under `key` every n-gram indexed under any of `keys` (no text hashed again)."""
+        parts = [self._hashes[k] for k in keys]
+        self._hashes[key] = np.unique(np.concatenate([np.zeros(0, dtype=np.uint64), *parts]))
+
+    def most_copied(self, keys: list[str], text: str) -> str | None:
+        """Which of `keys` covers the most words of `text` (None when none covers any)."""
+        covered = {key: int(self.copied_mask(key, text).sum()) for key in keys}
+        best = max(covered, key=lambda key: covered[key], default=None)
+        return best if best is not None and covered[best] > 0 else None
+
     @property
     def keys(self) -> list[str]:
         """The keys indexed so far."""
@@ -124,10 +135,17 @@ def copy_report(mask: NDArray[np.bool_], *, allowance: float, penalty: float) ->
     return CopyReport(copied_fraction=fraction, longest_copied_words=longest, penalty_factor=factor)
 
 
+def book_key(book: Book) -> str:
+    """The key a book's own n-grams are indexed under: `AUTHOR/TITLE`."""
+    return f"{book.author}/{book.title}"
+
+
 def build_copy_index(books: list[Book], ngram_words: int) -> CopyIndex:
-    """An index of every book's n-grams under its author."""
+    """An index of every book's n-grams under `AUTHOR/TITLE` (to say which book a text copies)
+    and, their union, under its author (to measure how much it copies)."""
     index = CopyIndex(ngram_words)
+    for book in books:
+        index.add(book_key(book), [book.read_text()])
     for author in sorted({book.author for book in books}):
-        # One `add` per author: each call sorts the author's whole array again.
-        index.add(author, [book.read_text() for book in books if book.author == author])
+        index.add_union(author, [book_key(book) for book in books if book.author == author])
     return index

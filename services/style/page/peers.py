@@ -17,8 +17,10 @@ from shared.client import (
 )
 from shared.schemas import ErrorDetail, ScoreRequest
 
-# A person is waiting on the page: one retry, then the failure is shown and they can press again.
+# A person is waiting on the page: one retry, a busy peer waited on for seconds, not the scoring
+# read timeout; then the failure is shown and they can press again.
 PEER_RETRIES = 1
+PEER_BUSY_BUDGET_S = 5.0
 
 
 class PeerScores(BaseModel):
@@ -84,7 +86,9 @@ async def ask_peer(peer: Peer, request: ScoreRequest) -> PeerScores:
     assert peer.url is not None
     api_key = peer.api_key.get_secret_value() if peer.api_key else None
     try:
-        async with RewardClient(peer.url, api_key=api_key, max_retries=PEER_RETRIES) as client:
+        async with RewardClient(
+            peer.url, api_key=api_key, max_retries=PEER_RETRIES, busy_budget_s=PEER_BUSY_BUDGET_S
+        ) as client:
             # The peers have no author profiles, so only the texts and prompts are theirs to see.
             answer = await client.score(request.texts, prompts=request.prompts)
     except RewardServiceError as exc:

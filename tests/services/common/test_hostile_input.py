@@ -154,8 +154,28 @@ def test_a_wrong_content_type_is_a_client_error(
 ) -> None:
     body = json.dumps({"texts": ["a"]}).encode()
     response = post_raw(http, fake_url, body, **{"Content-Type": content_type})
-    assert response.status_code in (415, 422), response.text
-    assert set(response.json()["error"]) == {"type", "message"}
+    assert response.status_code == 415, response.text
+    assert response.json()["error"]["type"] == "unsupported_media_type"
+    message = response.json()["error"]["message"]
+    assert content_type in message and "application/json" in message
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (b'{"texts": ["a",', "at character 15 (line 1, column 16)"),
+        (b'{"texts":\n  ["a"]\n  oops}', "at character 20 (line 3, column 3)"),
+        (b"not json", "at character 0 (line 1, column 1)"),
+    ],
+)
+def test_a_body_that_is_not_json_is_400_saying_where(
+    http: httpx.Client, fake_url: str, body: bytes, where: str
+) -> None:
+    response = post_raw(http, fake_url, body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_json"
+    assert error["message"].startswith("the body is not valid JSON: ") and where in error["message"]
 
 
 @pytest.fixture(scope="module")

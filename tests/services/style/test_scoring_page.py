@@ -118,9 +118,12 @@ def score_on_page(page: Page, text: str, profile: str) -> None:
 
 
 def shown_fields(page: Page, table: str) -> dict[str, str]:
-    """The value cells of a field table on the page, by field name."""
+    """The value cells of a field table on the page, by field name (folded tables too)."""
     cells = page.locator(f"{table} td[data-field]")
-    return {cell.get_attribute("data-field") or "": cell.inner_text() for cell in cells.all()}
+    return {
+        cell.get_attribute("data-field") or "": (cell.text_content() or "").strip()
+        for cell in cells.all()
+    }
 
 
 def check_shading(page: Page, text: str, windows: list[dict[str, Any]]) -> int:
@@ -186,6 +189,24 @@ def check_against_the_apis(page: Page, urls: dict[str, str], text: str, profile:
     for name, shown in copy.items():
         assert agrees(shown, details[name]), (name, shown)
     assert check_shading(page, text, details["windows"]) > 0
+    check_reasons(page, details["reasons"])
+    expect(page.locator("#score-meaning")).to_be_visible()
+    expect(page.locator("#legend")).to_be_visible()
+    later_windows = [w for w in details["windows"] if w["start"] > 0]
+    assert page.locator("#shaded-text .window-start").count() == len(
+        {w["start"] for w in later_windows}
+    )
+
+
+def check_reasons(page: Page, reasons: list[str]) -> None:
+    """The service's reasons for cutting the score are on the page, visible, beside the score;
+    no list at all when nothing cut it."""
+    shown = page.locator("#style-card #style-reasons li")
+    if not reasons:
+        expect(page.locator("#style-reasons")).to_be_hidden()
+        return
+    expect(page.locator("#style-reasons")).to_be_visible()
+    assert shown.all_inner_texts() == reasons
 
 
 def test_the_page_shows_what_the_services_answer(
@@ -193,6 +214,7 @@ def test_the_page_shows_what_the_services_answer(
     page: Page,
     twain_passages: list[str],
     doyle_passages: list[str],
+    profile_books: Path,
     tmp_path: Path,
 ) -> None:
     url = service_urls["style"]
@@ -207,11 +229,16 @@ def test_the_page_shows_what_the_services_answer(
         "twain": (first_words(twain_passages[0]), "mark-twain"),
         # Against Twain's profile too: the screenshot should show what weak passages look like.
         "doyle": (first_words(doyle_passages[0]), "mark-twain"),
+        # A profile book pasted in: windows like the author, a score of 0 and the reason why.
+        "copied": (first_words(huck_finn(profile_books)[20_000:], 300), "mark-twain"),
     }
     for name, (text, profile) in texts.items():
         score_on_page(page, text, profile)
         assert page.inner_text("#errors") == ""
         check_against_the_apis(page, service_urls, text, profile)
+        if name == "copied":
+            assert page.inner_text("#style-score") == "0.0000"
+            assert "copied: " in page.inner_text("#style-reasons")
         screenshot = tmp_path / f"scoring-page-{name}.png"
         page.screenshot(path=screenshot, full_page=True)
         print(f"screenshot of the {name} passage: {screenshot}")
@@ -235,6 +262,7 @@ def test_the_page_shows_text_as_text_and_the_apis_errors(
     shown = page.inner_text("#errors")
     assert f"POST /score → 413 {error['type']}: {error['message']}" in shown
     assert page.is_hidden("#style-card")
+    assert page.inner_text("#status").startswith("Refused or failed after ")
     for service in ("judge", "completeness"):
         card = page.inner_text(f'.peer-card[data-service="{service}"]')
         assert "peer_rejected:text_too_long" in card and f"{service.upper()}_MAX_CHARS" in card
@@ -244,3 +272,8 @@ def info_limit(url: str) -> int:
     """The most characters the style service accepts in one text."""
     limit: int = httpx.get(f"{url}/info").json()["limits"]["max_chars"]
     return limit
+
+
+def huck_finn(books: Path) -> str:
+    """Adventures of Huckleberry Finn as the profile's books hold it."""
+    return (books / "mark-twain--adventures-of-huckleberry-finn.txt").read_text(encoding="utf-8")

@@ -126,8 +126,20 @@ function fillProfiles(info) {
   if (info.profiles.includes(chosen)) select.value = chosen;
 }
 
+// A diverging orange (unlike the author) to blue (like) scale, readable by the common forms of
+// colour blindness (Okabe-Ito hues), light enough for black text over it. Scores are spread by
+// their log-odds between 0.01 and 0.99, so 0.925 and 0.987 get visibly different colours.
+const LOW = [230, 159, 0];
+const MID = [247, 247, 247];
+const HIGH = [86, 180, 233];
+const LOGIT_SPAN = Math.log(99);
+
 function scoreColour(score) {
-  return `hsl(${Math.round(120 * score)}, 75%, 78%)`;
+  const clipped = Math.min(0.99, Math.max(0.01, score));
+  const t = (Math.log(clipped / (1 - clipped)) / LOGIT_SPAN + 1) / 2;
+  const [from, to, u] = t < 0.5 ? [LOW, MID, t * 2] : [MID, HIGH, (t - 0.5) * 2];
+  const mix = from.map((c, i) => Math.round((c + (to[i] - c) * u) * 0.6 + 255 * 0.4));
+  return `rgb(${mix[0]}, ${mix[1]}, ${mix[2]})`;
 }
 
 /** The lowest score of the windows covering each character (null where none does). */
@@ -145,11 +157,12 @@ function renderShadedText(text, windows) {
   // The service counts offsets in code points; JavaScript strings index UTF-16 units.
   const chars = Array.from(text);
   const lowest = lowestScores(chars.length, windows);
+  const windowStarts = new Set(windows.map((w) => w.start).filter((s) => s > 0));
   const runs = document.createDocumentFragment();
   let start = 0;
   while (start < chars.length) {
     let end = start + 1;
-    while (end < chars.length && lowest[end] === lowest[start]) end++;
+    while (end < chars.length && lowest[end] === lowest[start] && !windowStarts.has(end)) end++;
     const span = document.createElement("span");
     span.textContent = chars.slice(start, end).join("");
     span.dataset.start = String(start);
@@ -163,6 +176,7 @@ function renderShadedText(text, windows) {
       span.title = `score ${score.toFixed(DECIMALS)} · characters ${start}–${end}`;
       span.style.backgroundColor = scoreColour(score);
     }
+    if (windowStarts.has(start)) span.classList.add("window-start");
     runs.append(span);
     start = end;
   }
@@ -184,6 +198,15 @@ function renderStyle(text, answer) {
   byId("style-meta").textContent =
     `${answer.model} · profile ${details.profile ?? "(reference)"} · ` +
     `${details.windows.length} windows · coverage ${formatValue(details.coverage)}`;
+  const reasons = byId("style-reasons");
+  reasons.replaceChildren(
+    ...details.reasons.map((reason) => {
+      const item = document.createElement("li");
+      item.textContent = reason;
+      return item;
+    }),
+  );
+  reasons.hidden = details.reasons.length === 0;
   renderCalibration(details.profile);
   const copy = {
     copied_fraction: details.copied_fraction,
@@ -271,7 +294,11 @@ async function scoreAndShow(text) {
   else byId("score-cards").querySelectorAll(".peer-card").forEach((card) => card.remove());
   byId("results").hidden = errors.length === 2;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  setStatus(errors.length ? "error" : "done", `Answered in ${seconds} s`);
+  if (errors.length) {
+    setStatus("error", `Refused or failed after ${seconds} s: see the error above`);
+  } else {
+    setStatus("done", `Answered in ${seconds} s`);
+  }
 }
 
 async function readFile() {

@@ -111,3 +111,28 @@ def test_looping_lists_score_little_and_the_authors_writing_keeps_its_score(
     attacked = body["details"][-1]
     assert attacked["repeated_bigram_fraction"] > 0.6 and attacked["repetition_factor"] == 0.0
     assert body["scores"][-1] == 0.0
+
+
+def test_every_cut_is_explained_in_words_and_a_clean_text_has_none(
+    style_url: str, profile_books: Path, twain_passages: list[str]
+) -> None:
+    """Pasting a profile book's opening, a one-word text and a looping list each say why they
+    score little; the author's unseen writing scores with no reason given."""
+    huck = (profile_books / "mark-twain--adventures-of-huckleberry-finn.txt").read_text()
+    opening = " ".join(huck.split()[2000:2300])
+    adjectives = ["beautiful", "exquisite", "splendid", "magnificent", "noble", "wonderful"]
+    looping = (
+        " ".join(twain_passages[1].split()[:40])
+        + " "
+        + ", ".join(f"and the most {adjectives[i % 6]}" for i in range(60))
+    )
+    clean = " ".join(twain_passages[0].split()[:PASSAGE_WORDS])
+    body = score(style_url, [opening, "Hello.", looping, clean], details=True).json()
+    copied, hello, loop, own = (details["reasons"] for details in body["details"])
+
+    assert body["details"][0]["copied_from"] == "adventures-of-huckleberry-finn"
+    assert copied[0].startswith("copied: ") and "adventures-of-huckleberry-finn" in copied[0]
+    assert "multiplied by 0.00" in copied[0] and body["scores"][0] == 0.0
+    assert any(r.startswith("too little text: 1 word;") for r in hello), hello
+    assert any(r.startswith("repetitive: ") for r in loop), loop
+    assert own == [] and body["scores"][3] > 0.5

@@ -75,7 +75,9 @@ def body_problem(
             before = body[:character].decode("utf-8", errors="replace")
             line = before.count("\n") + 1
             column = character - (before.rfind("\n") + 1) + 1
-            where = f" at character {character} (line {line}, column {column})"
+            # json's own message may end in "starting at" (its position dropped by FastAPI).
+            joint = " " if reason.endswith(" at") else " at "
+            where = f"{joint}character {character} (line {line}, column {column})"
         return 400, "invalid_json", f"the body is not valid JSON: {reason}{where}"
     media_type = (content_type or "").split(";")[0].strip().lower()
     is_json = media_type in ("", "application/json") or media_type.endswith("+json")

@@ -74,13 +74,18 @@ def test_malformed_score_request_is_422_naming_the_field(
     assert named in message
 
 
-def test_body_that_is_not_json_is_422(http: httpx.Client, fake_url: str, expect_error: Any) -> None:
+def test_body_that_is_not_json_is_400_saying_where(
+    http: httpx.Client, fake_url: str, expect_error: Any
+) -> None:
     response = http.post(
         f"{fake_url}/score",
         content=b'{"texts": ["unterminated',
         headers={"Content-Type": "application/json"},
     )
-    assert "JSON decode error" in expect_error(response, 422, "validation_error")
+    assert expect_error(response, 400, "invalid_json") == (
+        "the body is not valid JSON: Unterminated string starting at character 11 "
+        "(line 1, column 12)"
+    )
 
 
 def test_unknown_profile_is_422_invalid_request(

@@ -11,6 +11,13 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from shared.author_names import load_author_names
 from shared.settings import DEFAULT_PORTS, ServiceSettings, split_commas
 
+# Settings pairs that ramp a factor from the first value to the second: the first must be lower.
+RAMPS = (
+    ("evidence_min_words", "evidence_full_words"),
+    ("prose_known_floor", "prose_known_full"),
+    ("repetition_threshold", "repetition_full"),
+)
+
 
 class StyleSettings(ServiceSettings):
     """Where the encoder and the books come from, and how texts are windowed and batched."""
@@ -244,30 +251,13 @@ class StyleSettings(ServiceSettings):
         return value
 
     @model_validator(mode="after")
-    def _evidence_ramp_rises(self) -> StyleSettings:
-        if self.evidence_min_words >= self.evidence_full_words:
-            raise ValueError(
-                f"STYLE_EVIDENCE_MIN_WORDS ({self.evidence_min_words}) must be below "
-                f"STYLE_EVIDENCE_FULL_WORDS ({self.evidence_full_words})"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _prose_ramp_rises(self) -> StyleSettings:
-        if self.prose_known_floor >= self.prose_known_full:
-            raise ValueError(
-                f"STYLE_PROSE_KNOWN_FLOOR ({self.prose_known_floor}) must be below "
-                f"STYLE_PROSE_KNOWN_FULL ({self.prose_known_full})"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _repetition_ramp_rises(self) -> StyleSettings:
-        if self.repetition_threshold >= self.repetition_full:
-            raise ValueError(
-                f"STYLE_REPETITION_THRESHOLD ({self.repetition_threshold}) must be below "
-                f"STYLE_REPETITION_FULL ({self.repetition_full})"
-            )
+    def _ramps_rise(self) -> StyleSettings:
+        for low, high in RAMPS:
+            if getattr(self, low) >= getattr(self, high):
+                raise ValueError(
+                    f"STYLE_{low.upper()} ({getattr(self, low)}) must be below "
+                    f"STYLE_{high.upper()} ({getattr(self, high)})"
+                )
         return self
 
     @field_validator("names_file")

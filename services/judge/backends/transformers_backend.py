@@ -1,4 +1,11 @@
-"""The judge model in-process with transformers: one forward pass per story, off the event loop."""
+"""The judge model in-process with transformers: one forward pass per story, off the event loop.
+
+`dtype="auto"` runs bfloat16 on CUDA and on a CPU that multiplies bfloat16 natively (AMX or
+AVX-512 BF16): on an Intel Xeon with AMX it judges 1.9x (300-word stories) to 2.5x (1,500 words)
+as many texts a second as float32, with scores within 0.001 of float32's
+(`scripts/bench_judge.py --part precision`). Elsewhere (an AVX2-only CPU) bfloat16 is emulated
+and slower, so `auto` keeps float32.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,11 @@ from typing import Any, cast
 from services.judge.backends.base import JudgeOutput
 from services.judge.backends.model_source import load_tokenizer, resolve_judge_model
 from services.judge.rubrics import JudgePrompt
+from shared.cpu import native_bf16
 
 log = logging.getLogger(__name__)
 
-LM_HEAD_CHUNK = 256  # positions per vocabulary projection: bounds memory on long stories
+LM_HEAD_CHUNK = 64  # positions per vocabulary projection: bounds memory, keeps logits in cache
 
 
 class TransformersJudge:
@@ -50,24 +58,20 @@ class TransformersJudge:
         return min(self._max_tokens_setting, limit)
 
     def load(self) -> None:
-        """Load tokenizer and model (a GGUF file is de-quantised on load)."""
+        """Load tokenizer and model (a GGUF file is de-quantised to float32, then cast)."""
         import torch
         from transformers import AutoModelForCausalLM
 
         device = self._device
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype = {
-            "auto": torch.float32 if device == "cpu" else torch.bfloat16,
-            "float32": torch.float32,
-            "bfloat16": torch.bfloat16,
-            "float16": torch.float16,
-        }[self._dtype]
+        dtype = resolve_dtype(self._dtype, device)
         log.info("loading judge %s on %s (%s)", self._name, device, dtype)
         kwargs: dict[str, Any] = {"gguf_file": self._gguf} if self._gguf else {}
         self._tokenizer = load_tokenizer(self._source, self._gguf)
-        model = AutoModelForCausalLM.from_pretrained(self._source, dtype=dtype, **kwargs)
-        self._model = cast(Any, model).to(device).eval()
+        load_dtype = torch.float32 if self._gguf else dtype
+        model = AutoModelForCausalLM.from_pretrained(self._source, dtype=load_dtype, **kwargs)
+        self._model = cast(Any, model).to(device=device, dtype=dtype).eval()
 
     async def evaluate(
         self, prompts: list[JudgePrompt], score_tokens: list[str]
@@ -104,7 +108,7 @@ class TransformersJudge:
             head = self._model.get_output_embeddings()
             story_logprobs = []
             positions = torch.tensor([i - 1 for i in story], device=hidden.device, dtype=torch.long)
-            targets = input_ids[0, [i for i in story]]
+            targets = input_ids[0, story]
             for start in range(0, len(story), LM_HEAD_CHUNK):
                 logits = head(hidden[positions[start : start + LM_HEAD_CHUNK]]).float()
                 chosen = logits.gather(1, targets[start : start + LM_HEAD_CHUNK, None])[:, 0]
@@ -118,3 +122,16 @@ class TransformersJudge:
             story_logprob=float(per_token.mean()) if len(per_token) else 0.0,
             story_tokens=len(story),
         )
+
+
+def resolve_dtype(setting: str, device: str) -> Any:
+    """The torch dtype a `dtype` setting means on `device`.
+
+    `auto`: bfloat16 on CUDA, and on a CPU that multiplies bfloat16 natively; float32 elsewhere.
+    """
+    import torch
+
+    if setting == "auto":
+        native = device.startswith("cuda") or native_bf16()
+        return torch.bfloat16 if native else torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[setting]

@@ -72,6 +72,9 @@ POLICY_STORIES_PER_PLOT = 3
 # What writes the stories outside GRPO: (model, sampling) -> generator.
 GeneratorFor = Callable[[str, SamplingSettings], Generator]
 EVAL_STORIES_PER_PLOT = 4
+# STYLE_SCORE_TEMPERATURE: divides each window's log-odds, so that the base model's stories, all
+# far from the author, still differ in style reward.
+STYLE_TEMPERATURE = 4.0
 
 
 def main() -> None:
@@ -124,7 +127,7 @@ def main() -> None:
     parser.add_argument(
         "--style-temperature",
         type=float,
-        default=4.0,
+        default=STYLE_TEMPERATURE,
         help="STYLE_SCORE_TEMPERATURE: divides each window's log-odds, so that the base "
         "model's stories, all far from the author, still differ in style reward",
     )

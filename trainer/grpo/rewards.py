@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from shared.client import RewardClient, RewardServiceError
 from shared.replicas import ReplicaCounts
 from trainer.grpo.completions_log import CompletionsRecorder
 from trainer.grpo.reward_config import RewardSpec
+from trainer.grpo.step_profile import PhaseClock
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +57,12 @@ def prompt_text(prompt: Any) -> str:
 
 
 def build_reward_function(
-    spec: RewardSpec, recorder: CompletionsRecorder | None = None
+    spec: RewardSpec, recorder: CompletionsRecorder | None = None, clock: PhaseClock | None = None
 ) -> tuple[RewardFunction, RewardClient]:
-    """The async reward function for `spec`, and the client it uses (close it after training)."""
+    """The async reward function for `spec`, and the client it uses (close it after training).
+
+    With a `clock`, each call is timed as `reward/NAME`, within the step's `rewards`.
+    """
     client = RewardClient(
         spec.urls,
         api_key=spec.resolved_api_key(),
@@ -73,14 +78,16 @@ def build_reward_function(
         texts = [completion_text(c) for c in completions]
         references = kwargs.get(spec.reference_column) if spec.reference_column else None
         before = client.replica_counts()
+        timing = clock.measure(f"reward/{spec.name}", within="rewards") if clock else nullcontext()
         try:
-            response = await client.score(
-                texts,
-                prompts=[prompt_text(p) for p in prompts],
-                references=list(references) if references is not None else None,
-                profile=spec.profile if references is None else None,
-                details=recorder is not None,
-            )
+            with timing:
+                response = await client.score(
+                    texts,
+                    prompts=[prompt_text(p) for p in prompts],
+                    references=list(references) if references is not None else None,
+                    profile=spec.profile if references is None else None,
+                    details=recorder is not None,
+                )
         except RewardServiceError as exc:
             scores = _on_failure(spec, outage, exc, kwargs.get("log_metric"), len(texts))
             details: list[dict[str, Any]] | None = None

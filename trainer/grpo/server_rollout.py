@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.http import RetryingHTTP, RewardServiceError
+from trainer.grpo.step_profile import PhaseClock
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,10 @@ class ServerRollout:
         *,
         api_key: str | None = None,
         timeout_s: float = 1800.0,
+        clock: PhaseClock | None = None,
     ) -> None:
         self.url = url.rstrip("/").removesuffix("/v1")
+        self.clock = clock or PhaseClock()  # `generation` and `generation/weights` seconds
         self.model = model
         self.weights_dir = weights_dir
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -70,15 +73,17 @@ class ServerRollout:
                 )
         step = int(trainer.state.global_step)
         reload = self._loaded_step != step
-        if reload:
-            self._save_weights(trainer)
-        return asyncio.run(self._rollout(prompts, trainer.args, step, reload=reload))
+        with self.clock.measure("generation"):
+            if reload:
+                self._save_weights(trainer)
+            return asyncio.run(self._rollout(prompts, trainer.args, step, reload=reload))
 
     def _save_weights(self, trainer: Any) -> None:
         started = time.perf_counter()
-        write_untied_weights(
-            trainer.accelerator.unwrap_model(trainer.model).state_dict(), self.weights_dir
-        )
+        with self.clock.measure("generation/weights"):
+            write_untied_weights(
+                trainer.accelerator.unwrap_model(trainer.model).state_dict(), self.weights_dir
+            )
         seconds = time.perf_counter() - started
         log.info("policy weights written for the generation server in %.1f s", seconds)
 
@@ -123,7 +128,8 @@ class ServerRollout:
         return out
 
     async def _load_weights(self, http: RetryingHTTP) -> None:
-        await reload_server_weights(http, self.weights_dir)
+        with self.clock.measure("generation/weights"):
+            await reload_server_weights(http, self.weights_dir)
 
     async def _complete(
         self, http: RetryingHTTP, prompt: Any, count: int, args: Any, *, seed: int

@@ -6,7 +6,8 @@
         --config configs/grpo_twain.yaml                     # also 1gpu.yaml, zero3.yaml
 
 The run directory holds the config as run, `train.log`, the completions log (one JSON line per
-completion with every reward, flushed each step), `monitor.jsonl` when the reward-hacking monitor
+completion with every reward, flushed each step), `metrics.jsonl` (TRL's metrics and where each
+step's time went, `trainer.grpo.step_profile`), `monitor.jsonl` when the reward-hacking monitor
 is on (`trainer.monitor.callback`), `checkpoints/` and the final model.
 """
 
@@ -37,6 +38,7 @@ from trainer.grpo.prompts import plot_prompts
 from trainer.grpo.report import write_report
 from trainer.grpo.rewards import build_reward_function
 from trainer.grpo.server_rollout import ServerRollout
+from trainer.grpo.step_profile import PhaseClock, StepProfileCallback
 from trainer.monitor.callback import MONITOR_LOG, build_monitor
 
 log = logging.getLogger(__name__)
@@ -86,7 +88,8 @@ def _train(config: RunConfig) -> Path:
     monitor = build_monitor(config, recorder, main_process=_rank() == 0)
     if last is not None:
         log.info("resuming from %s (step %d)", last, step)
-    built = [build_reward_function(spec, recorder) for spec in config.rewards]
+    clock = PhaseClock()
+    built = [build_reward_function(spec, recorder, clock) for spec in config.rewards]
     on_cpu = not torch.cuda.is_available()
     arguments: dict[str, Any] = {
         "output_dir": str(checkpoints),
@@ -100,9 +103,13 @@ def _train(config: RunConfig) -> Path:
         args=GRPOConfig(**arguments),
         train_dataset=Dataset.from_list(_prompts(config)),
         peft_config=lora_config(config.lora),
-        rollout_func=server_rollout(config),
-        # The monitor first: it adds its check to the logs the metrics log then writes.
-        callbacks=[*([monitor] if monitor else []), MetricsLogCallback(run_dir / METRICS_LOG)],
+        rollout_func=server_rollout(config, clock),
+        # The monitor and the step profile first: they add to the logs the metrics log writes.
+        callbacks=[
+            *([monitor] if monitor else []),
+            StepProfileCallback(clock),
+            MetricsLogCallback(run_dir / METRICS_LOG),
+        ],
     )
     try:
         trainer.train(resume_from_checkpoint=None if last is None else str(last))
@@ -119,7 +126,7 @@ def _train(config: RunConfig) -> Path:
     return final
 
 
-def server_rollout(config: RunConfig) -> ServerRollout | None:
+def server_rollout(config: RunConfig, clock: PhaseClock | None = None) -> ServerRollout | None:
     """Generation by `config.rollout_server` (None: TRL's own); one process only, since every
     process would load its weights into the same server."""
     settings = config.rollout_server
@@ -141,6 +148,7 @@ def server_rollout(config: RunConfig) -> ServerRollout | None:
         config.run_dir / "rollout-weights",
         api_key=api_key,
         timeout_s=settings.timeout_s,
+        clock=clock,
     )
 
 

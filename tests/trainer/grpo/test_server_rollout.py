@@ -192,3 +192,8 @@ def test_grpo_trains_on_the_servers_stories(
     assert any(not torch.equal(before[name], after[name]) for name in before)
     log = (run_dir / "train.log").read_text()
     assert log.count("generation server loaded the policy's weights") == 2, "once a step"
+    timed = [json.loads(line) for line in (run_dir / "metrics.jsonl").open()]
+    timed = [m for m in timed if "time/step" in m]
+    assert [m["step"] for m in timed] == [1, 2]
+    for m in timed:
+        assert 0 < m["time/generation/weights"] < m["time/generation"] < m["time/step"]

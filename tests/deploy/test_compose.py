@@ -4,7 +4,6 @@ Python side expects (ports from DEFAULT_PORTS, the trainer's config, the service
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -12,21 +11,20 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from pydantic_settings import BaseSettings
 
-from services.completeness.settings import CompletenessSettings
-from services.judge.settings import JudgeSettings
-from services.style.settings import StyleSettings
-from shared.settings import DEFAULT_PORTS, load_settings
-from trainer.common.config_loading import launch_arguments
-from trainer.grpo.config import RunConfig, load_config
+from shared.settings import DEFAULT_PORTS
+from tests.deploy.wiring import (
+    ROOT,
+    SECRET,
+    assert_judge_uses_server,
+    assert_settings_environment,
+    env_prefix,
+    gpu_requests,
+    option,
+    seconds,
+    trainer_config,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-SETTINGS: dict[str, type[BaseSettings]] = {
-    "style": StyleSettings,
-    "judge": JudgeSettings,
-    "completeness": CompletenessSettings,
-}
 # The GPU map: which variable gives each GPU service its device(s).
 GPU_VARIABLES = {
     "vllm": "VLLM_GPU",
@@ -36,7 +34,6 @@ GPU_VARIABLES = {
     "trainer": "TRAINER_GPUS",
 }
 JOBS = {"trainer", "books"}  # run to completion; everything else is a long-running service
-SECRET = re.compile(r"(TOKEN|API_KEY|SECRET|PASSWORD)$")
 ALL_PROFILES = ("train", "data", "scale")
 FOUR_GPUS = {
     "TRAINER_GPUS": "3,4,5,6",
@@ -48,19 +45,6 @@ TWO_GENERATION_GPUS = {
     **{"VLLM_GPU": "0,1", "VLLM_TENSOR_PARALLEL_SIZE": "2"},
     **{"JUDGE_GPU": "2", "STYLE_GPU": "3", "TRAINER_GPUS": "4"},
 }
-_DURATION = re.compile(r"(\d+)(h|m|s)")
-
-
-def option(command: list[str], name: str) -> str:
-    """The value after `name` in an argument list."""
-    assert name in command, f"{name} missing from {shlex.join(command)}"
-    return command[command.index(name) + 1]
-
-
-def seconds(duration: str) -> int:
-    """A Go duration as Compose prints it (`15m0s`) in seconds."""
-    units = {"h": 3600, "m": 60, "s": 1}
-    return sum(int(n) * units[u] for n, u in _DURATION.findall(duration))
 
 
 def reward_service(service: dict[str, Any]) -> str | None:
@@ -73,25 +57,6 @@ def listening_port(service: dict[str, Any]) -> int:
     """The port a service listens on in its container: its default, or its command's --port."""
     name = reward_service(service)
     return DEFAULT_PORTS[name] if name else int(option(service["command"], "--port"))
-
-
-def gpu_requests(service: dict[str, Any]) -> list[dict[str, Any]]:
-    """The device reservations of a service."""
-    devices: list[dict[str, Any]] = (
-        service.get("deploy", {}).get("resources", {}).get("reservations", {}).get("devices", [])
-    )
-    return devices
-
-
-def trainer_config(trainer: dict[str, Any]) -> tuple[RunConfig, Path]:
-    """The run config the trainer's command launches, and its accelerate config file."""
-    command = trainer["command"]
-    assert command[:2] == ["accelerate", "launch"], command
-    assert option(command, "-m") == "trainer.grpo"
-    accelerate_config = ROOT / option(command, "--config_file")
-    path, overrides = launch_arguments(command[command.index("-m") + 2 :])
-    assert path is not None, "the trainer names no --config"
-    return load_config(ROOT / path, overrides), accelerate_config
 
 
 @pytest.mark.parametrize("profiles", [(), ("train",), ("data",), ("scale",), ALL_PROFILES])
@@ -198,7 +163,7 @@ def test_reward_services_listen_and_publish_on_their_default_ports(compose: Any)
     for name, service in services.items():
         if (reward := reward_service(service)) is None:
             continue
-        prefix = str(SETTINGS[reward].model_config["env_prefix"])
+        prefix = env_prefix(reward)
         assert service["environment"][f"{prefix}HOST"] == "0.0.0.0", name
         assert f"{prefix}PORT" not in service["environment"], f"{name} must keep its default port"
         [port] = service["ports"]
@@ -213,39 +178,16 @@ def test_service_environments_name_real_settings_that_validate(
     compose: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, service in compose.config("scale")["services"].items():
-        if (reward := reward_service(service)) is None:
-            continue
-        settings_class = SETTINGS[reward]
-        prefix = str(settings_class.model_config["env_prefix"])
-        environment = service["environment"]
-        for key in environment:
-            known = key.startswith(prefix) and key[len(prefix) :].lower() in (
-                settings_class.model_fields
-            )
-            assert known or key == "HF_TOKEN", f"{name}: {key} is not a {prefix}* setting"
-        with monkeypatch.context() as patch:
-            for key, value in environment.items():
-                if value is not None:
-                    patch.setenv(key, value)
-            if reward == "style":  # a folder inside the container; any folder will do here
-                patch.setenv("STYLE_BOOKS_DIR", str(tmp_path))
-            load_settings(settings_class)
+        if (reward := reward_service(service)) is not None:
+            assert_settings_environment(name, reward, service["environment"], tmp_path, monkeypatch)
 
 
 def test_judge_uses_the_judge_llm_server(compose: Any) -> None:
     services = compose.config()["services"]
-    judge, server = services["judge"]["environment"], services["judge-llm"]
-    command = server["command"]
-    assert command[:2] == ["vllm", "serve"]
-    url = urlsplit(judge["JUDGE_OPENAI_URL"])
-    assert (judge["JUDGE_BACKEND"], url.hostname, url.port) == (
-        "openai",
-        "judge-llm",
-        listening_port(server),
+    server = services["judge-llm"]
+    assert_judge_uses_server(
+        services["judge"]["environment"], server["command"], "judge-llm", listening_port(server)
     )
-    assert judge["JUDGE_OPENAI_MODEL"] == option(command, "--served-model-name")
-    assert judge["JUDGE_MODEL"] == command[2], "the judge's tokenizer must be the served model's"
-    assert judge["JUDGE_MAX_CONTEXT_TOKENS"] == option(command, "--max-model-len")
 
 
 @pytest.mark.parametrize(
@@ -265,7 +207,7 @@ def test_trainer_reaches_every_service_where_compose_serves_it(
     services = compose.config(*profiles, env=env)["services"]
     assert_no_gpu_is_shared(services)
     trainer = services["trainer"]
-    config, accelerate_config = trainer_config(trainer)
+    config, accelerate_config = trainer_config(trainer["command"])
     for spec in config.rewards:
         for url in spec.urls:
             parts = urlsplit(url)
@@ -290,7 +232,7 @@ def test_trainer_exposes_the_weight_sync_port(compose: Any) -> None:
     from trl.trainer.grpo_config import GRPOConfig
 
     trainer = compose.config("train")["services"]["trainer"]
-    config, _ = trainer_config(trainer)
+    config, _ = trainer_config(trainer["command"])
     default = {f.name: f.default for f in fields(GRPOConfig)}["vllm_group_port"]
     assert str(config.grpo.get("vllm_group_port", default)) in trainer["expose"]
     assert trainer["ipc"] == "host"
@@ -328,7 +270,7 @@ def test_caches_books_and_runs_live_in_volumes(compose: Any, dockerfiles: Any) -
     out = re.search(r"--out (\S+)", job["command"][-1])
     assert out is not None
     assert volume(job, out.group(1))["source"] == "books"
-    config, _ = trainer_config(services["trainer"])
+    config, _ = trainer_config(services["trainer"]["command"])
     runs = volume(services["trainer"], "/app/runs")
     assert runs["source"] == "runs"
     assert (Path("/app") / config.run_dir).is_relative_to(runs["target"])

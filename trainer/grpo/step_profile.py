@@ -11,6 +11,8 @@ the lot to each step's logs (and so to `metrics.jsonl`):
   time/reward/NAME         each reward's call
   time/optimizer           the optimizer step
   time/policy              the rest of the step: old and reference log-probs, loss, backward
+  time/policy/loss         of which the loss's forward passes (`time_policy_passes`)
+  time/policy/backward     of which the backward passes
   time/between_steps       logging, checkpoints and callbacks before this step
 """
 
@@ -116,6 +118,23 @@ class StepProfileCallback(TrainerCallback):
         if logs is not None and self._pending:
             logs.update(self._pending)
             self._pending = {}
+
+
+def time_policy_passes(trainer: Any, clock: PhaseClock) -> None:
+    """Time `trainer`'s loss forward passes and backward passes on `clock`, as `policy/loss`
+    and `policy/backward`: the two methods the Trainer calls for them, wrapped on this instance."""
+    compute_loss, backward = trainer.compute_loss, trainer.accelerator.backward
+
+    def timed_compute_loss(*args: Any, **kwargs: Any) -> Any:
+        with clock.measure("policy/loss"):
+            return compute_loss(*args, **kwargs)
+
+    def timed_backward(*args: Any, **kwargs: Any) -> Any:
+        with clock.measure("policy/backward"):
+            return backward(*args, **kwargs)
+
+    trainer.compute_loss = timed_compute_loss
+    trainer.accelerator.backward = timed_backward
 
 
 def profile_table(rows: list[dict[str, Any]]) -> str:

@@ -38,7 +38,7 @@ from trainer.grpo.prompts import plot_prompts
 from trainer.grpo.report import write_report
 from trainer.grpo.rewards import build_reward_function
 from trainer.grpo.server_rollout import ServerRollout
-from trainer.grpo.step_profile import PhaseClock, StepProfileCallback
+from trainer.grpo.step_profile import PhaseClock, StepProfileCallback, time_policy_passes
 from trainer.monitor.callback import MONITOR_LOG, build_monitor
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ def _train(config: RunConfig) -> Path:
             MetricsLogCallback(run_dir / METRICS_LOG),
         ],
     )
+    time_policy_passes(trainer, clock)
     try:
         trainer.train(resume_from_checkpoint=None if last is None else str(last))
         final = run_dir / "final"

@@ -74,7 +74,10 @@ def serve_judge(run_asgi: Callable[[Any], str], **settings: Any) -> str:
 def test_openai_backend_matches_transformers_on_the_same_model(
     vllm_url: str, smollm2_folder: Path, run_asgi: Callable[[Any], str]
 ) -> None:
-    local = serve_judge(run_asgi, model=str(smollm2_folder), max_context_tokens=2048)
+    # float32 like the server (JUDGE_DTYPE=auto would be bfloat16 on a CPU with AMX).
+    local = serve_judge(
+        run_asgi, model=str(smollm2_folder), dtype="float32", max_context_tokens=2048
+    )
     remote = serve_judge(
         run_asgi,
         backend="openai",

@@ -76,6 +76,8 @@ def test_grpo_trains_logs_every_reward_and_resumes(
             m["time/step"]
         )
         assert min(m["time/optimizer"], m["time/policy"]) > 0
+        passes = m["time/policy/loss"], m["time/policy/backward"]
+        assert min(passes) > 0 and sum(passes) < m["time/policy"]
     assert "| rewards |" in profile_table(metrics)
     report = run_dir / "report"
     for page in ("report.html", "report.md", "rewards.png", "kl.png"):

@@ -1,10 +1,10 @@
 """The judge model in-process with transformers: one forward pass per story, off the event loop.
 
 `dtype="auto"` runs bfloat16 on CUDA and on a CPU that multiplies bfloat16 natively (AMX or
-AVX-512 BF16): on an Intel Xeon with AMX it judges 1.9x (300-word stories) to 2.5x (1,500 words)
-as many texts a second as float32, with scores within 0.001 of float32's
-(`scripts/bench_judge.py --part precision`). Elsewhere (an AVX2-only CPU) bfloat16 is emulated
-and slower, so `auto` keeps float32.
+AVX-512 BF16): on an Intel Xeon with AMX it judges 2.3-2.6x (300-word stories) to 2.8x (1,500
+words) as many texts a second as float32, with scores within 0.001 of float32's
+(`scripts/bench_judge.py --part precision`, docs/performance.md). Elsewhere (an AVX2-only CPU)
+bfloat16 is emulated and slower, so `auto` keeps float32.
 """
 
 from __future__ import annotations

@@ -76,9 +76,10 @@ class TextGuards:
         self._settings = settings
         self._copy_index = copy_index
         self._prose_index = prose_index
-        self._books_of: dict[str, list[Book]] = {}
+        # Each author's books as the copy index keys them, with their titles.
+        self._titles_of: dict[str, dict[str, str]] = {}
         for book in books or []:
-            self._books_of.setdefault(book.author, []).append(book)
+            self._titles_of.setdefault(book.author, {})[book_key(book)] = book.title
 
     @classmethod
     def build(cls, settings: StyleSettings, books: list[Book], negatives: list[Book]) -> TextGuards:
@@ -147,9 +148,9 @@ class TextGuards:
                 penalty=settings.copy_penalty,
             )
             if copy.copied_fraction > 0 and reference is None:
-                books = {book_key(b): b.title for b in self._books_of.get(target, [])}
-                source = index.most_copied(sorted(books), text)
-                copied_from = books[source] if source is not None else None
+                titles = self._titles_of.get(target, {})
+                source = index.most_copied(sorted(titles), text)
+                copied_from = titles[source] if source is not None else None
         known = factor = None
         if self._prose_index is not None:
             mask = self._prose_index.copied_mask(PROSE_KEY, text)
